@@ -1,0 +1,108 @@
+"""The PEP 249 exception hierarchy, shared by every front-end of piot.
+
+Every error piot raises is one of these classes. They pickle across Ray (their
+state is their message plus a few plain keyword fields) and their messages never
+hold a password or a full connection URL: callers pass URLs through
+:func:`piot.connectors.redact.redact_url` before putting them in a message.
+
+Example:
+    >>> err = ProgrammingError("unknown column 'x'", line=1, col=8)
+    >>> str(err)
+    "unknown column 'x' (line 1, column 8)"
+    >>> isinstance(err, DatabaseError)
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "Warning",
+    "Error",
+    "InterfaceError",
+    "DatabaseError",
+    "ProgrammingError",
+    "NotSupportedError",
+    "OperationalError",
+    "DataError",
+    "IntegrityError",
+    "InternalError",
+]
+
+
+class Warning(Exception):  # noqa: A001 - the name is fixed by PEP 249
+    """Important warnings, such as data truncation (PEP 249)."""
+
+
+class Error(Exception):
+    """Base class of every piot error.
+
+    Args:
+        message: what happened and what to do about it.
+        line: 1-based line of the offending SQL token, when the error is about SQL.
+        col: 1-based column of that token.
+        source: name of the catalog source involved, if any.
+        period: the fragment's period as text (``2024-01-01..2024-02-01``), if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        col: int | None = None,
+        source: str | None = None,
+        period: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+        self.source = source
+        self.period = period
+
+    def __str__(self) -> str:
+        if self.line is not None and self.col is not None:
+            return f"{self.message} (line {self.line}, column {self.col})"
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = {"line": self.line, "col": self.col, "source": self.source, "period": self.period}
+        return (_rebuild, (type(self), self.message, fields))
+
+
+def _rebuild(cls: type[Error], message: str, fields: dict[str, Any]) -> Error:
+    return cls(message, **fields)
+
+
+class InterfaceError(Error):
+    """Misuse of the interface: closed cursor or connection, wrong parameter count."""
+
+
+class DatabaseError(Error):
+    """Errors about the query or the data sources."""
+
+
+class ProgrammingError(DatabaseError):
+    """SQL syntax, unknown table or column, a bad catalog."""
+
+
+class NotSupportedError(DatabaseError):
+    """Anything but a read-only query, or a construct piot cannot run."""
+
+
+class OperationalError(DatabaseError):
+    """A source unreachable or failing, Ray unreachable, a task lost, cancelled."""
+
+
+class DataError(DatabaseError):
+    """Type conversion failures, fragments whose schemas disagree."""
+
+
+class IntegrityError(DatabaseError):
+    """Required by PEP 249; piot never writes, so it is never raised."""
+
+
+class InternalError(DatabaseError):
+    """A planner invariant was broken: a bug in piot."""
