@@ -1,0 +1,181 @@
+"""The catalog: which sources exist, where they are, and how their tables split.
+
+A catalog is a TOML file or the same structure as a dict::
+
+    [sources.pg]
+    url = "postgresql://reader:${PG_PASSWORD}@db.internal:5432/markets"
+    [sources.pg.tables."public.trades"]
+    date_column = "trade_date"
+    time_unit = "monthly"
+
+``${NAME}`` in a URL is replaced by the environment variable ``NAME``. A relative
+SQLite path is taken relative to the catalog file.
+
+Example:
+    >>> cat = load_catalog({"sources": {"demo": {"url": "sqlite:///tmp/demo.db"}}})
+    >>> cat.source("demo").kind.name
+    'sqlite'
+    >>> cat.source("demo")
+    Source(name='demo', url='sqlite:///tmp/demo.db')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from piot.connectors.kinds import SourceKind, kind_for_url
+from piot.connectors.redact import redact_url
+from piot.errors import ProgrammingError
+
+TIME_UNITS = ("daily", "monthly", "yearly", "auto")
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """Per-table settings from the catalog.
+
+    Attributes:
+        date_column: the column the table is split on.
+        time_unit: daily, monthly, yearly or auto; None means the connection's default.
+    """
+
+    date_column: str | None = None
+    time_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """One database in the catalog. Its repr and :attr:`display_url` never show the password."""
+
+    name: str
+    url: str = field(repr=False)
+    kind: SourceKind = field(repr=False)
+    tables: Mapping[str, TableSettings] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Source(name={self.name!r}, url={self.display_url!r})"
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password replaced by ``***``."""
+        return redact_url(self.url)
+
+    @property
+    def connectorx_url(self) -> str:
+        """The URL in the form connectorx expects."""
+        return self.kind.connectorx_scheme + ":" + self.url.split(":", 1)[1]
+
+    @property
+    def password(self) -> str | None:
+        """The URL's password, so that error texts from drivers can be scrubbed of it."""
+        match = re.match(r"[^:]+://[^:/@]*:(.*)@", self.url)
+        return match[1] if match else None
+
+    def settings_for(self, schema: str | None, table: str) -> TableSettings:
+        """Settings of ``schema.table`` (or of ``table`` alone), defaults if none were given."""
+        for key in (f"{schema}.{table}" if schema else None, table):
+            if key and key in self.tables:
+                return self.tables[key]
+        if schema is None and self.kind.default_schema:
+            return self.tables.get(f"{self.kind.default_schema}.{table}", TableSettings())
+        return TableSettings()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All sources by name, plus where the catalog came from (for messages)."""
+
+    sources: Mapping[str, Source]
+    origin: str = "<dict>"
+
+    def source(self, name: str) -> Source:
+        """The source called ``name``; a :class:`ProgrammingError` listing the known ones if none is."""
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise ProgrammingError(f"unknown source {name!r} (the catalog has: {known})") from None
+
+
+def load_catalog(catalog: str | os.PathLike[str] | Mapping[str, Any] | Catalog) -> Catalog:
+    """Read a catalog from a TOML file path or a dict of the same shape."""
+    if isinstance(catalog, Catalog):
+        return catalog
+    if isinstance(catalog, Mapping):
+        return _catalog_from_mapping(catalog, origin="<dict>", base=Path.cwd())
+    path = Path(catalog).expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProgrammingError(f"catalog file {str(path)!r} does not exist") from None
+    except OSError as e:
+        raise ProgrammingError(f"catalog file {str(path)!r} cannot be read: {e.strerror}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ProgrammingError(f"catalog file {str(path)!r} is not valid TOML: {e}") from e
+    return _catalog_from_mapping(data, origin=str(path), base=path.resolve().parent)
+
+
+def _catalog_from_mapping(data: Mapping[str, Any], *, origin: str, base: Path) -> Catalog:
+    sources_data = data.get("sources")
+    if not isinstance(sources_data, Mapping) or not sources_data:
+        raise ProgrammingError(f"catalog {origin}: needs a [sources.NAME] table with a url")
+    sources = {name: _source(name, spec, origin, base) for name, spec in sources_data.items()}
+    return Catalog(sources=sources, origin=origin)
+
+
+def _source(name: str, spec: Any, origin: str, base: Path) -> Source:
+    where = f"catalog {origin}, source {name!r}"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ProgrammingError(f"{where}: a source name must be an SQL identifier (letters, digits, _)")
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("url"), str):
+        raise ProgrammingError(f"{where}: needs url = \"...\"")
+    url = _expand_env(spec["url"], where)
+    try:
+        kind = kind_for_url(url)
+    except ProgrammingError as e:
+        raise ProgrammingError(f"{where}: {e.message}") from None
+    if kind.name == "sqlite":
+        url = _absolute_sqlite_url(url, base)
+    tables_spec = spec.get("tables", {})
+    if not isinstance(tables_spec, Mapping):
+        raise ProgrammingError(f"{where}: tables must be a table of per-table settings")
+    tables = {key: _table_settings(value, f"{where}, table {key!r}") for key, value in tables_spec.items()}
+    return Source(name=name, url=url, kind=kind, tables=tables)
+
+
+def _table_settings(spec: Any, where: str) -> TableSettings:
+    if not isinstance(spec, Mapping):
+        raise ProgrammingError(f"{where}: expected date_column and/or time_unit")
+    unknown = set(spec) - {"date_column", "time_unit"}
+    if unknown:
+        raise ProgrammingError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    time_unit = spec.get("time_unit")
+    if time_unit is not None and time_unit not in TIME_UNITS:
+        raise ProgrammingError(f"{where}: time_unit must be one of {', '.join(TIME_UNITS)}")
+    return TableSettings(date_column=spec.get("date_column"), time_unit=time_unit)
+
+
+def _expand_env(url: str, where: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match[1])
+        if value is None:
+            raise ProgrammingError(f"{where}: environment variable {match[1]} is not set")
+        return value
+
+    return _ENV_REFERENCE.sub(replace, url)
+
+
+def _absolute_sqlite_url(url: str, base: Path) -> str:
+    """``sqlite://demo.db`` or ``sqlite:demo.db`` relative to the catalog; ``sqlite:///abs/path`` as is."""
+    path = url.split(":", 1)[1]
+    path = path[2:] if path.startswith("//") else path
+    resolved = Path(path) if Path(path).is_absolute() else (base / path).resolve()
+    return f"sqlite://{resolved}"

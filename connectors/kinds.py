@@ -1,0 +1,59 @@
+"""The kinds of database piot reads, keyed by URL scheme.
+
+Adding a connectorx source is one entry in :data:`SOURCE_KINDS`: the URL schemes it
+answers to, the sqlglot dialect its SQL is written in, and the scheme connectorx wants.
+
+Example:
+    >>> kind_for_url("postgresql://u@h/db").dialect
+    'postgres'
+    >>> kind_for_url("mariadb://root@127.0.0.1/test").connectorx_scheme
+    'mysql'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from piot.errors import ProgrammingError
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """What piot needs to know about one kind of database.
+
+    Attributes:
+        name: a short name shown to users (``postgres``, ``mysql``, ``sqlite``).
+        schemes: URL schemes that select this kind.
+        dialect: the sqlglot dialect fragment SQL is written in.
+        connectorx_scheme: the scheme connectorx expects in the URL it is given.
+        has_schemas: whether ``source.schema.table`` names are meaningful.
+        default_schema: the schema a bare ``source.table`` lives in, if the kind has one.
+        text_dates: dates and timestamps are stored as ISO text and compared as text.
+    """
+
+    name: str
+    schemes: tuple[str, ...]
+    dialect: str
+    connectorx_scheme: str
+    has_schemas: bool
+    default_schema: str | None = None
+    text_dates: bool = False
+
+
+SOURCE_KINDS: tuple[SourceKind, ...] = (
+    SourceKind("postgres", ("postgresql", "postgres"), "postgres", "postgresql", True, "public"),
+    SourceKind("mysql", ("mysql", "mariadb"), "mysql", "mysql", False),
+    SourceKind("sqlite", ("sqlite",), "sqlite", "sqlite", False, text_dates=True),
+    SourceKind("mssql", ("mssql",), "tsql", "mssql", True, "dbo"),
+    SourceKind("oracle", ("oracle",), "oracle", "oracle", True),
+)
+
+
+def kind_for_url(url: str) -> SourceKind:
+    """Find the :class:`SourceKind` for a connection URL by its scheme."""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    for kind in SOURCE_KINDS:
+        if scheme in kind.schemes:
+            return kind
+    known = ", ".join(s for k in SOURCE_KINDS for s in k.schemes)
+    raise ProgrammingError(f"unsupported URL scheme {scheme!r}: use one of {known}")

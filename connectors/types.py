@@ -1,0 +1,81 @@
+"""Map a column's declared SQL type to the type piot answers with.
+
+Answers follow the declared column types, the same on every source: an ``INTEGER``
+column is ``Int64`` whether it lives in SQLite, PostgreSQL or MariaDB, a ``DATE``
+column is ``Date`` even where the source keeps ISO text.
+
+Example:
+    >>> declared_type("timestamp without time zone").sql
+    'TIMESTAMP'
+    >>> declared_type("decimal(10,2)").dtype
+    Decimal(precision=10, scale=2)
+    >>> declared_type("NUMERIC", text_dates=True).dtype
+    Float64
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A declared type as piot sees it.
+
+    Attributes:
+        declared: the type text the source reported.
+        sql: the type in sqlglot's vocabulary, used to annotate the query.
+        dtype: the Polars type of this column in every answer.
+    """
+
+    declared: str
+    sql: str
+    dtype: pl.DataType
+
+    @property
+    def is_temporal(self) -> bool:
+        """True for DATE and TIMESTAMP columns, the ones a query can be split on."""
+        return self.sql in ("DATE", "TIMESTAMP", "TIMESTAMPTZ")
+
+
+_DECIMAL = re.compile(r"(?:numeric|decimal|number)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)")
+
+
+def declared_type(text: str, *, text_dates: bool = False) -> ColumnType:
+    """Translate a declared type (``bigint``, ``datetime(6)``, ``NUMERIC(10,2)``) to a :class:`ColumnType`.
+
+    Args:
+        text: the type as the source reports it; empty for untyped SQLite columns.
+        text_dates: the source keeps numbers loosely (SQLite): plain NUMERIC becomes Float64.
+    """
+    t = text.strip().lower()
+    if t.startswith(("enum", "set(")):
+        return ColumnType(text, "TEXT", pl.String())
+    if "timestamp" in t and ("with time zone" in t or t.startswith("timestamptz")) and "without" not in t:
+        return ColumnType(text, "TIMESTAMPTZ", pl.Datetime("us", "UTC"))
+    if "timestamp" in t or "datetime" in t:
+        return ColumnType(text, "TIMESTAMP", pl.Datetime("us"))
+    if t == "date":
+        return ColumnType(text, "DATE", pl.Date())
+    if t.startswith("bool") or t == "tinyint(1)":
+        return ColumnType(text, "BOOLEAN", pl.Boolean())
+    if "int" in t and "interval" not in t and "point" not in t:
+        return ColumnType(text, "BIGINT", pl.Int64())
+    if any(word in t for word in ("double", "float", "real")):
+        return ColumnType(text, "DOUBLE", pl.Float64())
+    match = _DECIMAL.match(t)
+    if match and not text_dates:
+        precision, scale = int(match[1]), int(match[2] or 0)
+        return ColumnType(text, f"DECIMAL({precision}, {scale})", pl.Decimal(precision, scale))
+    if t.startswith(("numeric", "decimal", "number")):
+        if text_dates:
+            return ColumnType(text, "DOUBLE", pl.Float64())
+        return ColumnType(text, "DECIMAL(38, 10)", pl.Decimal(38, 10))
+    if any(word in t for word in ("blob", "bytea", "binary")):
+        return ColumnType(text, "VARBINARY", pl.Binary())
+    if t.startswith("time"):
+        return ColumnType(text, "TIME", pl.Time())
+    return ColumnType(text, "TEXT", pl.String())
