@@ -1,0 +1,149 @@
+"""Lift the date bounds of one column out of WHERE conjuncts.
+
+Understands ``BETWEEN``, ``>``, ``>=``, ``<``, ``<=``, ``=``, ``NOT`` of a comparison,
+and their AND combinations; an OR splits only when its branches provably form one
+range. Anything else says nothing about the column (the range stays open there).
+
+Example:
+    >>> import sqlglot
+    >>> where = sqlglot.parse_one("select 1 from t where d >= '2024-01-01' and d < date '2024-04-01' and x > 3")
+    >>> r = column_range(where.args["where"].this, "d", is_date=True)
+    >>> r.lower, r.upper
+    (Edge(value=datetime.datetime(2024, 1, 1, 0, 0), inclusive=True), Edge(value=datetime.datetime(2024, 4, 1, 0, 0), inclusive=False))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from piot.periods import Edge
+from piot.timefold import constant_time
+
+_FLIPPED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ}
+_NEGATED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LTE, exp.GTE: exp.LT, exp.LT: exp.GTE, exp.LTE: exp.GT}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A set of values of one column: an interval whose ends may be open (None)."""
+
+    lower: Edge | None = None
+    upper: Edge | None = None
+
+    @property
+    def two_sided(self) -> bool:
+        """Both ends are known: the range can be split into periods."""
+        return self.lower is not None and self.upper is not None
+
+    def intersect(self, other: Range) -> Range:
+        """The values in both ranges."""
+        return Range(_tighter(self.lower, other.lower, lower=True), _tighter(self.upper, other.upper, lower=False))
+
+    def union(self, other: Range) -> Range | None:
+        """The values in either range, if that is one interval; None if there is a gap."""
+        first, second = sorted((self, other), key=_lower_key)
+        if first.upper is not None and second.lower is not None:
+            gap = first.upper.value < second.lower.value or (
+                first.upper.value == second.lower.value and not (first.upper.inclusive or second.lower.inclusive)
+            )
+            if gap:
+                return None
+        lower = None if first.lower is None or second.lower is None else first.lower
+        upper = None if first.upper is None or second.upper is None else _looser_upper(first.upper, second.upper)
+        return Range(lower, upper)
+
+
+def _lower_key(r: Range) -> tuple[int, dt.datetime, int]:
+    if r.lower is None:
+        return (0, dt.datetime.min, 0)
+    return (1, r.lower.value, 0 if r.lower.inclusive else 1)
+
+
+def _looser_upper(a: Edge, b: Edge) -> Edge:
+    if a.value != b.value:
+        return a if a.value > b.value else b
+    return a if a.inclusive else b
+
+
+def _tighter(a: Edge | None, b: Edge | None, *, lower: bool) -> Edge | None:
+    if a is None or b is None:
+        return a or b
+    if a.value != b.value:
+        return (a if a.value > b.value else b) if lower else (a if a.value < b.value else b)
+    return a if not a.inclusive else b
+
+
+def column_range(condition: exp.Expression, column: str, *, is_date: bool, table: str | None = None) -> Range:
+    """The range of ``column`` that ``condition`` allows (open where it says nothing).
+
+    Args:
+        condition: a boolean expression (a WHERE clause or one conjunct).
+        column: the column's name.
+        is_date: the column is a DATE (bounds with a time of day are rounded to whole days).
+        table: if given, only ``table.column`` counts (unqualified references too).
+    """
+    if isinstance(condition, exp.Paren):
+        return column_range(condition.this, column, is_date=is_date, table=table)
+    if isinstance(condition, exp.And):
+        left = column_range(condition.left, column, is_date=is_date, table=table)
+        return left.intersect(column_range(condition.right, column, is_date=is_date, table=table))
+    if isinstance(condition, exp.Or):
+        left = column_range(condition.left, column, is_date=is_date, table=table)
+        right = column_range(condition.right, column, is_date=is_date, table=table)
+        return left.union(right) or Range()
+    if isinstance(condition, exp.Between) and _is_column(condition.this, column, table):
+        low, high = constant_time(condition.args["low"]), constant_time(condition.args["high"])
+        if low is None or high is None or condition.args.get("symmetric"):
+            return Range()
+        return Range(_edge(exp.GTE, low.value, is_date), _edge(exp.LTE, high.value, is_date))
+    if isinstance(condition, exp.Not) and type(_unparen(condition.this)) in _NEGATED:
+        inner = _unparen(condition.this)
+        return _comparison_range(_NEGATED[type(inner)], inner.left, inner.right, column, is_date, table)
+    if type(condition) in _FLIPPED:
+        return _comparison_range(type(condition), condition.left, condition.right, column, is_date, table)
+    return Range()
+
+
+def _unparen(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+def _comparison_range(
+    op: type[exp.Expression], left: exp.Expression, right: exp.Expression, column: str, is_date: bool, table: str | None
+) -> Range:
+    if not _is_column(left, column, table):
+        if not _is_column(right, column, table):
+            return Range()
+        left, right, op = right, left, _FLIPPED[op]
+    value = constant_time(right)
+    if value is None:
+        return Range()
+    if op is exp.EQ:
+        return Range(_edge(exp.GTE, value.value, is_date), _edge(exp.LTE, value.value, is_date))
+    edge = _edge(op, value.value, is_date)
+    return Range(lower=edge) if op in (exp.GT, exp.GTE) else Range(upper=edge)
+
+
+def _is_column(node: exp.Expression, column: str, table: str | None) -> bool:
+    node = _unparen(node)
+    return isinstance(node, exp.Column) and node.name.lower() == column.lower() and (not table or not node.table or node.table == table)
+
+
+def _edge(op: type[exp.Expression], value: dt.datetime, is_date: bool) -> Edge:
+    """The edge ``column OP value`` sets; on a DATE column a time of day rounds to the day it admits.
+
+    >>> _edge(exp.GT, dt.datetime(2024, 3, 10, 12), is_date=True)
+    Edge(value=datetime.datetime(2024, 3, 11, 0, 0), inclusive=True)
+    """
+    inclusive = op in (exp.GTE, exp.LTE)
+    if not is_date or value.time() == dt.time():
+        return Edge(value, inclusive)
+    day = dt.datetime.combine(value.date(), dt.time())
+    if op in (exp.GT, exp.GTE):
+        return Edge(day + dt.timedelta(days=1), True)
+    return Edge(day, True)

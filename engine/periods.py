@@ -1,0 +1,108 @@
+"""Calendar periods: cut a bounded date range into daily, monthly or yearly pieces.
+
+Periods are half-open ``[start, end)`` inside the range; the first and the last keep
+the range's own edges, inclusive or exclusive. Together they cover the range exactly,
+without overlap, so no row is lost or counted twice.
+
+Example:
+    >>> from datetime import datetime as dt
+    >>> ps = split_range(Edge(dt(2024, 1, 15), True), Edge(dt(2024, 3, 31), True), "monthly")
+    >>> [str(p) for p in ps]
+    ['[2024-01-15, 2024-02-01)', '[2024-02-01, 2024-03-01)', '[2024-03-01, 2024-03-31]']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+Unit = Literal["daily", "monthly", "yearly"]
+UNITS: tuple[Unit, ...] = ("daily", "monthly", "yearly")
+
+#: ``auto`` picks daily for ranges up to this many days ...
+AUTO_DAILY_MAX_DAYS = 62
+#: ... monthly up to this many days (about six years, at most 74 fragments), yearly beyond.
+AUTO_MONTHLY_MAX_DAYS = 6 * 366
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """One end of a range: a value and whether the value itself belongs to the range."""
+
+    value: datetime
+    inclusive: bool
+
+
+@dataclass(frozen=True)
+class Period:
+    """One fragment's window on the date column."""
+
+    start: Edge
+    end: Edge
+
+    def __str__(self) -> str:
+        left = "[" if self.start.inclusive else "("
+        right = "]" if self.end.inclusive else ")"
+        return f"{left}{_show(self.start.value)}, {_show(self.end.value)}{right}"
+
+    def contains(self, value: datetime) -> bool:
+        """Whether ``value`` falls in this period.
+
+        >>> Period(Edge(datetime(2024, 1, 1), True), Edge(datetime(2024, 2, 1), False)).contains(datetime(2024, 2, 1))
+        False
+        """
+        above = value > self.start.value or (self.start.inclusive and value == self.start.value)
+        below = value < self.end.value or (self.end.inclusive and value == self.end.value)
+        return above and below
+
+
+def _show(value: datetime) -> str:
+    return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else value.isoformat(" ")
+
+
+def next_boundary(value: datetime, unit: Unit) -> datetime:
+    """The first calendar boundary of ``unit`` strictly after ``value``.
+
+    >>> next_boundary(datetime(2024, 2, 29, 13), "monthly")
+    datetime.datetime(2024, 3, 1, 0, 0)
+    >>> next_boundary(datetime(2024, 12, 31), "daily")
+    datetime.datetime(2025, 1, 1, 0, 0)
+    """
+    if unit == "daily":
+        return datetime(value.year, value.month, value.day) + timedelta(days=1)
+    if unit == "monthly":
+        return datetime(value.year + value.month // 12, value.month % 12 + 1, 1)
+    if unit == "yearly":
+        return datetime(value.year + 1, 1, 1)
+    raise ValueError(f"unknown time unit {unit!r}")
+
+
+def choose_unit(lower: datetime, upper: datetime) -> Unit:
+    """The unit ``auto`` picks for a range: daily up to 62 days, monthly up to six years, else yearly.
+
+    >>> choose_unit(datetime(2024, 1, 1), datetime(2024, 12, 31))
+    'monthly'
+    """
+    days = (upper - lower).days
+    if days <= AUTO_DAILY_MAX_DAYS:
+        return "daily"
+    if days <= AUTO_MONTHLY_MAX_DAYS:
+        return "monthly"
+    return "yearly"
+
+
+def split_range(lower: Edge, upper: Edge, unit: Unit) -> list[Period]:
+    """Cut ``lower..upper`` at every calendar boundary of ``unit`` strictly inside it.
+
+    A range with no boundary inside (or an empty one) is a single period equal to the range.
+    """
+    periods: list[Period] = []
+    start = lower
+    boundary = next_boundary(lower.value, unit)
+    while boundary < upper.value:
+        periods.append(Period(start, Edge(boundary, False)))
+        start = Edge(boundary, True)
+        boundary = next_boundary(boundary, unit)
+    periods.append(Period(start, upper))
+    return periods

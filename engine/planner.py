@@ -1,0 +1,260 @@
+"""Plan a query: one scan per table reference, its fragments, and the SQL the merge runs.
+
+The plan is pure: it needs table metadata (through ``lookup``) but touches no
+database, no Ray and no network, so it is tested with SQL in and SQL out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.errors import OptimizeError, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from piot.bounds import Range, column_range
+from piot.connectors.introspect import TableInfo
+from piot.connectors.types import ColumnType
+from piot.errors import NotSupportedError, ProgrammingError
+from piot.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
+from piot.periods import UNITS, Period, choose_unit, split_range
+from piot.pushdown import conjuncts, pushable
+from piot.statement import Statement
+from piot.tables import Lookup, TableReference, frame_column_name, resolve_tables
+
+#: the dialect the merge SQL is written in: Polars' SQL engine follows PostgreSQL.
+MERGE_DIALECT = "postgres"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Connection-level planning settings.
+
+    Attributes:
+        time_unit: default unit for tables without one in the catalog (None means auto).
+        split: False reads every table whole (one fragment per table reference).
+    """
+
+    time_unit: str | None = None
+    split: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What runs: the scans with their fragments, then the merge SQL over the scans' rows."""
+
+    scans: tuple[Scan, ...]
+    merge_sql: str
+    columns: tuple[str, ...]
+
+    @property
+    def fragments(self) -> tuple[Fragment, ...]:
+        """Every fragment of every scan."""
+        return tuple(f for scan in self.scans for f in scan.fragments)
+
+
+def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = PlanOptions()) -> Plan:
+    """Build the :class:`Plan` of a parsed statement."""
+    query, references = resolve_tables(statement.query, lookup)
+    query = _name_outputs(query, statement.dialect)
+    schema = {ref.scan_name: {frame_column_name(c.name): c.type.sql for c in ref.table.columns} for ref in references}
+    try:
+        qualified = qualify(query, schema=schema, dialect=statement.dialect, validate_qualify_columns=True, quote_identifiers=True)
+    except OptimizeError as e:
+        raise _qualify_error(str(e), statement.query, references) from e
+    except SqlglotError as e:
+        raise NotSupportedError(f"cannot plan this query: {e}") from e
+    columns = _dedupe_outputs(qualified)
+    scopes = list(traverse_scope(qualified))
+    scans = tuple(_plan_scan(ref, scopes, options) for ref in references)
+    try:
+        merge_sql = qualified.sql(dialect=MERGE_DIALECT)
+    except SqlglotError as e:
+        raise NotSupportedError(f"cannot write this query for the merge: {e}") from e
+    return Plan(scans=scans, merge_sql=merge_sql, columns=columns)
+
+
+def _qualify_error(message: str, original: exp.Expression, references: list[TableReference]) -> ProgrammingError:
+    """A ProgrammingError for an unresolvable name, pointing at the name in the user's SQL."""
+    for ref in references:
+        message = message.replace(ref.scan_name, ref.table.qualified_name)
+    message = message.rstrip(".")
+    if message.startswith("Unknown column: "):
+        name = message.split(": ", 1)[1]
+        tables = ", ".join(ref.table.qualified_name for ref in references) or "no table"
+        column = next((c for c in original.find_all(exp.Column) if c.name == name), None)
+        meta = column.this.meta if column is not None and isinstance(column.this, exp.Identifier) else {}
+        return ProgrammingError(f"unknown column {name!r} (reading {tables})", line=meta.get("line"), col=meta.get("col"))
+    return ProgrammingError(message[:1].lower() + message[1:])
+
+
+def _outer_select(query: exp.Expression) -> exp.Select | None:
+    while isinstance(query, exp.SetOperation):
+        query = query.this
+    if isinstance(query, exp.Subquery):
+        return _outer_select(query.this)
+    return query if isinstance(query, exp.Select) else None
+
+
+def _name_outputs(query: exp.Query, dialect: str) -> exp.Query:
+    """Alias each unnamed computed output column with its own SQL text (``sum(price)``)."""
+    select = _outer_select(query)
+    if select is None:
+        return query
+    named = []
+    for expression in select.expressions:
+        if isinstance(expression, (exp.Alias, exp.Column, exp.Star)) or isinstance(expression.unnest(), exp.Column):
+            named.append(expression)
+        else:
+            named.append(exp.alias_(expression, expression.sql(dialect=dialect, normalize_functions="lower"), quoted=True))
+    select.set("expressions", named)
+    return query
+
+
+def _dedupe_outputs(query: exp.Expression) -> tuple[str, ...]:
+    """Give the outer select distinct output names (``x``, ``x_1``); return them in order."""
+    select = _outer_select(query)
+    if select is None:
+        return ()
+    seen: dict[str, int] = {}
+    names = []
+    for expression in select.expressions:
+        name = expression.alias_or_name
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+            expression.replace(exp.alias_(expression.unalias(), name, quoted=True))
+        seen.setdefault(name, 0)
+        names.append(name)
+    return tuple(names)
+
+
+def _scope_of(scan_name: str, scopes: list[Scope]) -> tuple[Scope, str]:
+    for scope in scopes:
+        for alias, source in scope.sources.items():
+            if isinstance(source, exp.Table) and source.name == scan_name:
+                return scope, alias
+    raise NotSupportedError(f"cannot place table reference {scan_name} in the query")
+
+
+def _nullable_aliases(select: exp.Expression) -> set[str]:
+    """Aliases on the NULL-padded side of an outer join in this SELECT."""
+    if not isinstance(select, exp.Select):
+        return set()
+    nullable: set[str] = set()
+    earlier = [select.args["from_"].this.alias_or_name] if select.args.get("from_") else []
+    for join in select.args.get("joins") or []:
+        side = (join.side or "").upper()
+        name = join.this.alias_or_name
+        if side in ("LEFT", "FULL"):
+            nullable.add(name)
+        if side in ("RIGHT", "FULL"):
+            nullable.update(earlier)
+        earlier.append(name)
+    return nullable
+
+
+def _needed_columns(alias: str, scope: Scope, scopes: list[Scope]) -> list[str]:
+    names: list[str] = []
+    own = [c for c in scope.columns if c.table == alias]
+    correlated = [c for s in scopes if s is not scope and alias not in s.sources for c in s.external_columns if c.table == alias]
+    for column in own + correlated:
+        if column.name not in names:
+            names.append(column.name)
+    return names
+
+
+def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions) -> Scan:
+    scope, alias = _scope_of(ref.scan_name, scopes)
+    table = ref.table
+    types = {frame_column_name(c.name): c.type for c in table.columns}
+    real_names = {frame_column_name(c.name): c.name for c in table.columns}
+    needed = _needed_columns(alias, scope, scopes) or [frame_column_name(table.columns[0].name)]
+    own_conjuncts = [] if alias in _nullable_aliases(scope.expression) else list(_single_table_conjuncts(scope, alias))
+    text_dates = table.source.kind.text_dates
+    pushed = [(c, p) for c in own_conjuncts if (p := pushable(c, types, text_dates=text_dates)) is not None]
+    split, periods = _split(table, types, own_conjuncts, alias, options)
+
+    dialect = table.source.kind.dialect
+    source_table = exp.table_(table.name, db=table.schema or table.source.kind.default_schema, quoted=True)
+    select_list = [_source_column(name, real_names) for name in needed]
+    date_column = exp.column(real_names[split.column], quoted=True) if split.column else None
+    fragments = []
+    for period in periods:
+        conditions = [_for_source(p, real_names) for _, p in pushed]
+        exact = [_for_frame(c) for c, _ in pushed] if text_dates else []
+        if period is not None and date_column is not None:
+            is_date = types[split.column].sql == "DATE"  # type: ignore[index]
+            conditions.append(window_condition(date_column, period, is_date=is_date, text_dates=text_dates))
+            if text_dates:
+                exact.append(window_condition(exp.column(split.column, quoted=True), period, is_date=is_date))
+        sql = fragment_sql(source_table, select_list, conditions, dialect)
+        exact_filter = exp.and_(*exact).sql(dialect=MERGE_DIALECT) if exact else None
+        fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
+    schema = tuple((name, types[name].dtype) for name in needed)
+    return Scan(ref.scan_name, alias, table.qualified_name, schema, tuple(fragments), split)
+
+
+def _single_table_conjuncts(scope: Scope, alias: str) -> Iterator[exp.Expression]:
+    where = scope.expression.args.get("where") if isinstance(scope.expression, exp.Select) else None
+    for conjunct in conjuncts(where.this if where is not None else None):
+        tables = {c.table for c in conjunct.find_all(exp.Column)}
+        if tables == {alias} and not conjunct.find(exp.Subquery, exp.Select, exp.Exists):
+            yield conjunct
+
+
+def _source_column(name: str, real_names: dict[str, str]) -> exp.Expression:
+    column = exp.column(real_names[name], quoted=True)
+    return column if real_names[name] == name else exp.alias_(column, name, quoted=True)
+
+
+def _for_source(condition: exp.Expression, real_names: dict[str, str]) -> exp.Expression:
+    def rename(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return exp.column(real_names.get(node.name, node.name), quoted=True)
+        return node
+
+    return condition.transform(rename, copy=True)
+
+
+def _for_frame(condition: exp.Expression) -> exp.Expression:
+    return condition.transform(lambda n: exp.column(n.name, quoted=True) if isinstance(n, exp.Column) else n, copy=True)
+
+
+def _split(
+    table: TableInfo, types: dict[str, ColumnType], own_conjuncts: list[exp.Expression], alias: str, options: PlanOptions
+) -> tuple[SplitDecision, list[Period | None]]:
+    """Choose the split column and cut its range into periods, or explain why not."""
+    settings = table.settings
+    configured = frame_column_name(settings.date_column) if settings.date_column else None
+    if configured is not None and (configured not in types or not types[configured].is_temporal):
+        raise ProgrammingError(
+            f"catalog: date_column {settings.date_column!r} of {table.qualified_name} is not a DATE or TIMESTAMP column of that table"
+        )
+    if not options.split:
+        return SplitDecision(None, None, "splitting is turned off for this connection"), [None]
+    condition = exp.and_(*own_conjuncts) if own_conjuncts else None
+    candidates = [configured] if configured else [name for name, t in types.items() if t.is_temporal]
+    ranges: dict[str, Range] = {}
+    for name in candidates:
+        if condition is not None:
+            found = column_range(condition, name, is_date=types[name].sql == "DATE", table=alias)
+            if found.two_sided:
+                ranges[name] = found
+    if not ranges:
+        what = f"{configured}" if configured else "any DATE or TIMESTAMP column"
+        return SplitDecision(None, None, f"not split: WHERE has no two-sided bound on {what}"), [None]
+    if len(ranges) > 1:
+        both = ", ".join(ranges)
+        return SplitDecision(None, None, f"not split: several date columns are bounded ({both}); set date_column in the catalog"), [None]
+    column, found = next(iter(ranges.items()))
+    assert found.lower is not None and found.upper is not None
+    unit = settings.time_unit or options.time_unit or "auto"
+    chosen = choose_unit(found.lower.value, found.upper.value) if unit == "auto" else unit
+    if chosen not in UNITS:
+        raise ProgrammingError(f"time_unit must be daily, monthly, yearly or auto, not {unit!r}")
+    periods = split_range(found.lower, found.upper, chosen)  # type: ignore[arg-type]
+    reason = f"split {chosen} on {column}" + (" (auto)" if unit == "auto" else "")
+    return SplitDecision(column, chosen, reason), list(periods)

@@ -1,0 +1,127 @@
+"""From SQL text to a checked, bound, time-folded sqlglot AST.
+
+Only one read-only query is accepted (SELECT, WITH ... SELECT, set operations, and
+``EXPLAIN`` of those); anything else raises :class:`NotSupportedError` before any
+source is contacted. ``?`` parameters become literals in the AST, never by string
+formatting. ``CURRENT_DATE``, ``NOW()`` and friends are folded once to literals, so
+every fragment sees the same instant.
+
+Example:
+    >>> from datetime import datetime
+    >>> st = parse_statement("explain select * from db.t where d >= current_date - interval '7' day",
+    ...                      now=datetime(2024, 3, 10, 12, 0))
+    >>> st.explain, st.query.sql("postgres")
+    (True, "SELECT * FROM db.t WHERE d >= CAST('2024-03-03' AS DATE)")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
+from piot.timefold import fold_time
+
+_EXPLAIN = re.compile(r"^\s*explain\s+", re.IGNORECASE)
+_READ_ONLY = (exp.Select, exp.Union, exp.Intersect, exp.Except)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A parsed query: its AST and whether the user asked only for its plan."""
+
+    query: exp.Query
+    explain: bool
+    dialect: str
+
+
+def parse_statement(
+    sql: str,
+    *,
+    dialect: str = "postgres",
+    parameters: Sequence[Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Statement:
+    """Parse ``sql``, check it is one read-only query, bind ``parameters`` and fold relative time."""
+    match = _EXPLAIN.match(sql)
+    body = sql[match.end() :] if match else sql
+    query = _parse_one(body, dialect, offset_lines=sql[: match.end()].count("\n") if match else 0)
+    query = bind_parameters(query, parameters or ())
+    query = fold_time(query, now or dt.datetime.now())
+    return Statement(query=query, explain=bool(match), dialect=dialect)
+
+
+def _parse_one(sql: str, dialect: str, *, offset_lines: int) -> exp.Query:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except ParseError as e:
+        first = e.errors[0] if e.errors else {}
+        message = str(first.get("description") or e).split("\n")[0]
+        near = first.get("highlight")
+        detail = f"syntax error at or near {near!r}" if near else "syntax error"
+        if "<class" not in message:
+            detail += f": {message}"
+        line = first.get("line")
+        raise ProgrammingError(detail, line=(line + offset_lines) if line else None, col=first.get("col")) from e
+    except TokenError as e:
+        raise ProgrammingError(f"syntax error: {e}") from e
+    if not statements:
+        raise ProgrammingError("empty statement: write one SELECT query")
+    if len(statements) > 1:
+        raise NotSupportedError("only one statement at a time is accepted; send each query separately")
+    statement = statements[0]
+    if not isinstance(statement, _READ_ONLY):
+        kind = statement.key.upper() if not isinstance(statement, exp.Command) else str(statement.this).upper()
+        raise NotSupportedError(f"{kind} is not allowed: piot runs read-only queries only (SELECT, WITH ... SELECT, EXPLAIN)")
+    for node in statement.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Into, exp.Lock):
+        raise NotSupportedError(f"{node.key.upper()} is not allowed: piot runs read-only queries only")
+    return statement
+
+
+def bind_parameters(query: exp.Query, parameters: Sequence[Any]) -> exp.Query:
+    """Replace each ``?`` placeholder, in order, by the literal for the matching parameter.
+
+    >>> bind_parameters(sqlglot.parse_one("select ? + 1, ?"), [41, "it's"]).sql()
+    "SELECT 41 + 1, 'it''s'"
+    """
+    placeholders = [p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None]
+    if len(placeholders) != len(parameters):
+        raise InterfaceError(f"the query has {len(placeholders)} ? placeholder(s) but {len(parameters)} parameter(s) were given")
+    if not placeholders:
+        return query
+    query = query.copy()
+    placeholders = [p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None]
+    for placeholder, value in zip(placeholders, parameters):
+        placeholder.replace(literal_for(value))
+    return query
+
+
+def literal_for(value: Any) -> exp.Expression:
+    """The SQL literal for a Python value (None, bool, numbers, str, date, datetime, bytes).
+
+    >>> literal_for(dt.date(2024, 2, 29)).sql("postgres")
+    "CAST('2024-02-29' AS DATE)"
+    """
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return exp.Literal.number(value)
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(" ")), exp.DataType.Type.TIMESTAMP)
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
+    if isinstance(value, dt.time):
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.TIME)
+    raise InterfaceError(f"cannot bind a parameter of type {type(value).__name__}")

@@ -1,0 +1,82 @@
+"""Resolve the tables a query names through the catalog and give each reference a scan name.
+
+``markets.trades`` (source.table) or ``pg.public.trades`` (source.schema.table) becomes
+``__piot_t0 AS trades``: the name under which the merge registers that scan's rows.
+Names of CTEs are left alone. Column names are normalised to lower case, the way
+unquoted identifiers are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from piot.connectors.introspect import TableInfo
+from piot.errors import ProgrammingError
+
+SCAN_PREFIX = "__piot_t"
+
+
+@dataclass(frozen=True)
+class TableReference:
+    """One table reference of the query, resolved.
+
+    Attributes:
+        scan_name: the name the merge knows this reference's rows by.
+        alias: the alias the query uses for it (its own alias or the table's name).
+        table: the catalog table it reads.
+    """
+
+    scan_name: str
+    alias: str
+    table: TableInfo
+
+
+Lookup = Callable[[str, "str | None", str], TableInfo]
+
+
+def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[TableReference]]:
+    """Replace every catalog table in ``query`` by its scan name; return the new query and the references.
+
+    Args:
+        query: the parsed query (it is not modified).
+        lookup: ``(source, schema, table) -> TableInfo``, raising ProgrammingError for unknown ones.
+    """
+    query = query.copy()
+    cte_names = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    references: list[TableReference] = []
+    for table in list(query.find_all(exp.Table, bfs=False)):
+        if not table.name or isinstance(table.this, exp.Func):
+            continue
+        parts = [p for p in (table.catalog, table.db) if p]
+        if not parts:
+            if table.name.lower() in cte_names:
+                continue
+            raise _located(ProgrammingError, f"table {table.name!r} has no source: write source.{table.name} (see the catalog)", table)
+        source, schema = (parts[0], parts[1] if len(parts) > 1 else None)
+        try:
+            info = lookup(source, schema, table.name)
+        except ProgrammingError as e:
+            raise _located(type(e), e.message, table) from None
+        scan_name = f"{SCAN_PREFIX}{len(references)}"
+        alias = table.alias or table.name
+        replacement = exp.Table(this=exp.to_identifier(scan_name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        table.replace(replacement)
+        references.append(TableReference(scan_name, alias, info))
+    return query, references
+
+
+def _located(cls: type[ProgrammingError], message: str, node: exp.Expression) -> ProgrammingError:
+    meta = node.this.meta if isinstance(node.this, exp.Identifier) else {}
+    return cls(message, line=meta.get("line"), col=meta.get("col"))
+
+
+def frame_column_name(name: str) -> str:
+    """The name a source column has in the rows piot reads (unquoted identifiers compare in lower case).
+
+    >>> frame_column_name("Trade_Date")
+    'trade_date'
+    """
+    return name.lower()
