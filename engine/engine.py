@@ -1,0 +1,99 @@
+"""The engine every front-end uses: plan a query, run its fragments on Ray, merge with Polars."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import sqlglot
+
+from piot.connectors.catalog import TIME_UNITS, Catalog, load_catalog
+from piot.connectors.introspect import SchemaCache
+from piot.errors import ProgrammingError
+from piot.execute import RETURN_FORMATS, Progress, execute_scans
+from piot.explain import explain_frame
+from piot.merge import concat_fragments, run_merge
+from piot.planner import Plan, PlanOptions, plan_statement
+from piot.runtime import check_feasible, ensure_ray
+from piot.statement import Statement, parse_statement
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Settings of one connection (see :func:`piot.connect`)."""
+
+    ray_address: str | None = None
+    dialect: str = "postgres"
+    time_unit: str | None = None
+    max_concurrency: int = 100
+    return_as: str = "arrow"
+    remote_options: Mapping[str, Any] = field(default_factory=dict)
+    split: bool = True
+
+    def __post_init__(self) -> None:
+        if self.time_unit is not None and self.time_unit not in TIME_UNITS:
+            raise ProgrammingError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {self.time_unit!r}")
+        if self.return_as not in RETURN_FORMATS:
+            raise ProgrammingError(f"return_as must be one of {', '.join(RETURN_FORMATS)}, not {self.return_as!r}")
+        if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
+            raise ProgrammingError(f"max_concurrency must be a positive integer, not {self.max_concurrency!r}")
+        try:
+            sqlglot.Dialect.get_or_raise(self.dialect)
+        except ValueError:
+            raise ProgrammingError(f"unknown SQL dialect {self.dialect!r}") from None
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished query: its rows, and whether they are an EXPLAIN."""
+
+    frame: pl.DataFrame
+    explain: bool
+
+
+class Engine:
+    """Plans and runs queries over one catalog with one set of options."""
+
+    def __init__(self, catalog: str | Mapping[str, Any] | Catalog, options: EngineOptions | None = None) -> None:
+        self.catalog = load_catalog(catalog)
+        self.options = options or EngineOptions()
+        self.schemas = SchemaCache(self.catalog)
+
+    def plan(self, sql: str, parameters: Sequence[Any] | None = None) -> tuple[Statement, Plan]:
+        """Parse and plan ``sql``; touches sources only to learn table columns (once per table)."""
+        statement = parse_statement(sql, dialect=self.options.dialect, parameters=parameters)
+        plan_options = PlanOptions(time_unit=self.options.time_unit, split=self.options.split)
+        return statement, plan_statement(statement, self.schemas.table, plan_options)
+
+    def run(
+        self,
+        sql: str,
+        parameters: Sequence[Any] | None = None,
+        *,
+        progress: Progress | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> Result:
+        """Run ``sql`` (or explain it) and return the rows."""
+        statement, plan = self.plan(sql, parameters)
+        if statement.explain:
+            return Result(explain_frame(plan), explain=True)
+        return Result(self.execute(plan, progress=progress, on_progress=on_progress), explain=False)
+
+    def execute(
+        self, plan: Plan, *, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None
+    ) -> pl.DataFrame:
+        """Run a plan's fragments on Ray and merge them."""
+        ensure_ray(self.options.ray_address)
+        check_feasible(self.options.remote_options)
+        frames = execute_scans(
+            plan.scans,
+            max_concurrency=self.options.max_concurrency,
+            return_as=self.options.return_as,
+            remote_options=self.options.remote_options,
+            progress=progress,
+            on_progress=on_progress,
+        )
+        merged_inputs = {scan.name: concat_fragments(scan, frames[scan.name]) for scan in plan.scans}
+        return run_merge(plan.merge_sql, merged_inputs, plan.columns)

@@ -1,0 +1,213 @@
+"""Run fragments as Ray tasks: each reads its SQL with connectorx and finishes it with Polars.
+
+Only small picklable values cross the Ray boundary: a :class:`TaskSpec` in, and the
+rows out as an Arrow table, Arrow IPC bytes or Parquet bytes (``return_as``). At most
+``max_concurrency`` tasks are in flight. Many tiny fragments of one scan share a task
+(at most :data:`MAX_TASKS_PER_SCAN` tasks per scan), each still reading only its window.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from piot.connectors.read import read_arrow
+from piot.connectors.redact import redact_text
+from piot.errors import DataError, Error, OperationalError
+from piot.fragments import Fragment, Scan
+
+RETURN_FORMATS = ("arrow", "ipc", "parquet")
+#: a scan with more fragments than this runs several fragments per task.
+MAX_TASKS_PER_SCAN = 256
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """The work of one Ray task: some fragments of one scan, and how to send rows back."""
+
+    fragments: tuple[Fragment, ...]
+    schema: tuple[tuple[str, pl.DataType], ...]
+    return_as: str = "arrow"
+
+
+@dataclass
+class Progress:
+    """Counters a front-end can watch while a query runs (updated by the driver)."""
+
+    fragments_total: int = 0
+    fragments_done: int = 0
+    rows: int = 0
+    started: float = field(default_factory=time.monotonic)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the query started."""
+        return time.monotonic() - self.started
+
+
+def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
+    """Read one fragment and give it the scan's declared schema (then its exact filter, if any)."""
+    table = read_arrow(fragment.source, fragment.sql, period=fragment.label)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    wanted = dict(schema)
+    if frame.columns != list(wanted):
+        raise DataError(
+            f"source {fragment.source.name!r}, period {fragment.label}: expected columns {list(wanted)}, got {frame.columns}",
+            source=fragment.source.name,
+            period=fragment.label,
+        )
+    try:
+        frame = frame.cast(wanted, strict=True)  # type: ignore[arg-type]
+    except pl.exceptions.PolarsError as e:
+        raise DataError(
+            f"source {fragment.source.name!r}, period {fragment.label}: a value does not fit its declared type: {str(e).splitlines()[0]}",
+            source=fragment.source.name,
+            period=fragment.label,
+        ) from None
+    if fragment.exact_filter:
+        frame = pl.SQLContext(fragment=frame).execute(f"SELECT * FROM fragment WHERE {fragment.exact_filter}", eager=True)
+    return frame
+
+
+def run_task(spec: TaskSpec) -> Any:
+    """The body of one Ray task: read its fragments and encode the rows per ``return_as``."""
+    frames = [read_fragment(f, spec.schema) for f in spec.fragments]
+    frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    if spec.return_as == "ipc":
+        buffer = io.BytesIO()
+        frame.write_ipc(buffer)
+        return buffer.getvalue()
+    if spec.return_as == "parquet":
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        return buffer.getvalue()
+    return frame.to_arrow()
+
+
+def decode(payload: Any) -> pl.DataFrame:
+    """Turn a task's payload (Arrow table, IPC or Parquet bytes) back into a frame."""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        data = bytes(payload)
+        if data[:4] == b"PAR1":
+            return pl.read_parquet(io.BytesIO(data))
+        return pl.read_ipc(io.BytesIO(data))
+    frame = pl.from_arrow(payload) if isinstance(payload, (pa.Table, pa.RecordBatch)) else payload
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
+    """Group a scan's fragments into tasks: one each, or consecutive batches past the task limit.
+
+    >>> from piot.fragments import SplitDecision
+    >>> scan = Scan("t", "t", "db.t", (), tuple(range(600)), SplitDecision(None, None, ""))  # type: ignore[arg-type]
+    >>> [len(s.fragments) for s in task_specs(scan, "arrow")][:3], len(task_specs(scan, "arrow"))
+    ([3, 3, 3], 200)
+    """
+    size = max(1, math.ceil(len(scan.fragments) / MAX_TASKS_PER_SCAN))
+    return [
+        TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as) for i in range(0, len(scan.fragments), size)
+    ]
+
+
+_REMOTE: Any = None
+
+
+def _remote_task() -> Any:
+    global _REMOTE
+    if _REMOTE is None:
+        import ray
+
+        _REMOTE = ray.remote(run_task)
+    return _REMOTE
+
+
+def execute_scans(
+    scans: Sequence[Scan],
+    *,
+    max_concurrency: int = 100,
+    return_as: str = "arrow",
+    remote_options: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> dict[str, list[pl.DataFrame]]:
+    """Run every fragment of ``scans`` on Ray; return each scan's frames in period order."""
+    import ray
+
+    progress = progress or Progress()
+    specs = [(scan.name, spec) for scan in scans for spec in task_specs(scan, return_as)]
+    progress.fragments_total = sum(len(scan.fragments) for scan in scans)
+    remote = _remote_task().options(**dict(remote_options or {}))
+    results: dict[int, pl.DataFrame] = {}
+    in_flight: dict[Any, int] = {}
+
+    def collect(ready: list[Any]) -> None:
+        for ref in ready:
+            index = in_flight.pop(ref)
+            frame = decode(_get(ref, specs[index][1]))
+            results[index] = frame
+            progress.fragments_done += len(specs[index][1].fragments)
+            progress.rows += frame.height
+            if on_progress is not None:
+                on_progress(progress)
+
+    try:
+        for index, (_, spec) in enumerate(specs):
+            while len(in_flight) >= max(1, max_concurrency):
+                ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
+                _check_cancel(progress, in_flight)
+                collect(ready)
+            in_flight[remote.remote(spec)] = index
+        while in_flight:
+            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
+            _check_cancel(progress, in_flight)
+            collect(ready)
+    except BaseException:
+        for ref in in_flight:
+            ray.cancel(ref, force=False)
+        raise
+    by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in scans}
+    for index in sorted(results):
+        by_scan[specs[index][0]].append(results[index])
+    return by_scan
+
+
+def _check_cancel(progress: Progress, in_flight: Mapping[Any, int]) -> None:
+    if progress.cancelled.is_set():
+        raise OperationalError("query cancelled")
+
+
+def _get(ref: Any, spec: TaskSpec) -> Any:
+    import ray
+
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as e:
+        cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else None
+        if isinstance(cause, Error):
+            raise cause from None
+        first = spec.fragments[0]
+        secrets = [first.source.password or ""]
+        detail = redact_text(str(cause or e).strip().splitlines()[-1], secrets)
+        raise OperationalError(
+            f"source {first.source.name!r}, period {first.label}: the task failed: {detail}",
+            source=first.source.name,
+            period=first.label,
+        ) from None
+    except ray.exceptions.RayError as e:
+        first = spec.fragments[0]
+        raise OperationalError(
+            f"source {first.source.name!r}, period {first.label}: the Ray task was lost: {type(e).__name__}",
+            source=first.source.name,
+            period=first.label,
+        ) from None
