@@ -6,6 +6,7 @@ database, no Ray and no network, so it is tested with SQL in and SQL out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -76,18 +77,29 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
     return Plan(scans=scans, merge_sql=merge_sql, columns=columns)
 
 
+_UNKNOWN_COLUMN = re.compile(r"(?:Unknown column: (?P<a>[^\s.]+)|column '(?P<b>[^']+)' could not be resolved)", re.IGNORECASE)
+_POSITION = re.compile(r"Line: (\d+), Col: (\d+)")
+
+
 def _qualify_error(message: str, original: exp.Expression, references: list[TableReference]) -> ProgrammingError:
     """A ProgrammingError for an unresolvable name, pointing at the name in the user's SQL."""
     for ref in references:
         message = message.replace(ref.scan_name, ref.table.qualified_name)
-    message = message.rstrip(".")
-    if message.startswith("Unknown column: "):
-        name = message.split(": ", 1)[1]
-        tables = ", ".join(ref.table.qualified_name for ref in references) or "no table"
+    unknown = _UNKNOWN_COLUMN.search(message)
+    if unknown is None:
+        return ProgrammingError(message[:1].lower() + message[1:].rstrip("."))
+    name = unknown["a"] or unknown["b"]
+    tables = ", ".join(ref.table.qualified_name for ref in references) or "no table"
+    position = _POSITION.search(message)
+    if position is not None:
+        line, col = int(position[1]), int(position[2])
+    else:
         column = next((c for c in original.find_all(exp.Column) if c.name == name), None)
         meta = column.this.meta if column is not None and isinstance(column.this, exp.Identifier) else {}
-        return ProgrammingError(f"unknown column {name!r} (reading {tables})", line=meta.get("line"), col=meta.get("col"))
-    return ProgrammingError(message[:1].lower() + message[1:])
+        line, col = meta.get("line"), meta.get("col")
+    if col:  # positions name the token's last character; point at its first
+        col = max(1, col - len(name) + 1)
+    return ProgrammingError(f"unknown column {name!r} (reading {tables})", line=line, col=col)
 
 
 def _outer_select(query: exp.Expression) -> exp.Select | None:

@@ -69,8 +69,10 @@ def _parse_one(sql: str, dialect: str, *, offset_lines: int) -> exp.Query:
         detail = f"syntax error at or near {near!r}" if near else "syntax error"
         if "<class" not in message:
             detail += f": {message}"
-        line = first.get("line")
-        raise ProgrammingError(detail, line=(line + offset_lines) if line else None, col=first.get("col")) from e
+        line, col = first.get("line"), first.get("col")
+        if col and near:  # sqlglot reports the column where the token ends; point at its start
+            col = max(1, col - len(near) + 1)
+        raise ProgrammingError(detail, line=(line + offset_lines) if line else None, col=col) from e
     except TokenError as e:
         raise ProgrammingError(f"syntax error: {e}") from e
     if not statements:

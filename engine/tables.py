@@ -70,7 +70,10 @@ def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[Ta
 
 def _located(cls: type[ProgrammingError], message: str, node: exp.Expression) -> ProgrammingError:
     meta = node.this.meta if isinstance(node.this, exp.Identifier) else {}
-    return cls(message, line=meta.get("line"), col=meta.get("col"))
+    col = meta.get("col")
+    if col:  # positions name the token's last character; point at its first
+        col = max(1, col - len(node.name) + 1)
+    return cls(message, line=meta.get("line"), col=col)
 
 
 def frame_column_name(name: str) -> str:

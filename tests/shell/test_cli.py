@@ -1,0 +1,85 @@
+"""The piot-sql command run as a user runs it: -c, -f, stdin, exit codes, stdout vs stderr."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from piot.shell.main import split_statements
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny SQLite source and a catalog naming it."""
+    root = tmp_path_factory.mktemp("cli")
+    with sqlite3.connect(root / "m.db") as db:
+        db.execute("CREATE TABLE trades (id INTEGER, trade_date DATE, price REAL)")
+        db.executemany(
+            "INSERT INTO trades VALUES (?, ?, ?)",
+            [(1, "2024-01-31", 10.0), (2, "2024-02-01", 20.0), (3, "2024-03-01", 30.0), (4, None, 40.0)],
+        )
+    path = root / "piot.toml"
+    path.write_text('[sources.m]\nurl = "sqlite://m.db"\n[sources.m.tables.trades]\ndate_column = "trade_date"\n')
+    return path
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "piot.shell.main", *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_command_runs_a_split_query_and_prints_a_table(catalog: Path) -> None:
+    done = run_cli("--catalog", str(catalog), "-c", "select count(*) as n, sum(price) as total from m.trades where trade_date between '2024-01-01' and '2024-03-01'")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split() == ["n", "|", "total"]
+    assert done.stdout.splitlines()[2].split() == ["3", "|", "60.0"]
+
+
+def test_explain_names_each_fragment_without_running(catalog: Path) -> None:
+    done = run_cli("--catalog", str(catalog), "--format", "csv", "--time-unit", "monthly", "-c", "explain select * from m.trades where trade_date >= '2024-01-15' and trade_date < '2024-03-15'")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "step,source,period_start,period_end,sql,note"
+    assert [line.split(",")[0] for line in lines[1:]] == ["fragment", "fragment", "fragment", "merge"]
+
+
+def test_file_and_stdin_run_every_statement(catalog: Path, tmp_path: Path) -> None:
+    script = tmp_path / "q.sql"
+    script.write_text("explain select 1 from m.trades;\nexplain select 2 from m.trades;\n")
+    by_file = run_cli("--catalog", str(catalog), "--format", "csv", "-f", str(script))
+    by_stdin = run_cli("--catalog", str(catalog), "--format", "csv", stdin=script.read_text())
+    assert by_file.returncode == by_stdin.returncode == 0
+    assert by_file.stdout == by_stdin.stdout
+    assert by_file.stdout.count("step,source") == 2
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("delete from m.trades", "DELETE is not allowed"),
+        ("select * from m.nope", "does not exist"),
+        ("select * from m.trades where", "syntax error"),
+        ("select nope from m.trades", "unknown column 'nope'"),
+    ],
+)
+def test_errors_are_one_clear_message_on_stderr_and_exit_1(catalog: Path, sql: str, expected: str) -> None:
+    done = run_cli("--catalog", str(catalog), "-c", sql)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_catalog_says_which_file(tmp_path: Path) -> None:
+    done = run_cli("--catalog", str(tmp_path / "absent.toml"), "-c", "select 1")
+    assert done.returncode == 1
+    assert "absent.toml" in done.stderr and "does not exist" in done.stderr
+
+
+def test_split_statements_ignores_semicolons_in_strings() -> None:
+    assert split_statements("select ';' as a; select 2;;") == ["select ';' as a", "select 2"]
