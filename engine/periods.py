@@ -93,14 +93,16 @@ def choose_unit(lower: datetime, upper: datetime) -> Unit:
 
 
 def split_range(lower: Edge, upper: Edge, unit: Unit) -> list[Period]:
-    """Cut ``lower..upper`` at every calendar boundary of ``unit`` strictly inside it.
+    """Cut ``lower..upper`` at every calendar boundary of ``unit`` inside it.
 
+    Each period is one calendar period of ``unit`` intersected with the range, so an
+    inclusive upper edge that falls on a boundary is a period of its own (``[end, end]``).
     A range with no boundary inside (or an empty one) is a single period equal to the range.
     """
     periods: list[Period] = []
     start = lower
     boundary = next_boundary(lower.value, unit)
-    while boundary < upper.value:
+    while boundary < upper.value or (boundary == upper.value and upper.inclusive):
         periods.append(Period(start, Edge(boundary, False)))
         start = Edge(boundary, True)
         boundary = next_boundary(boundary, unit)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
@@ -21,12 +22,14 @@ from piot.connectors.types import ColumnType
 from piot.errors import NotSupportedError, ProgrammingError
 from piot.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
 from piot.periods import UNITS, Period, choose_unit, split_range
+from piot.merge_dialect import PolarsSQL
 from piot.pushdown import conjuncts, pushable
 from piot.statement import Statement
 from piot.tables import Lookup, TableReference, frame_column_name, resolve_tables
+from piot.timefold import TimeValue, parse_time_text, time_literal
 
-#: the dialect the merge SQL is written in: Polars' SQL engine follows PostgreSQL.
-MERGE_DIALECT = "postgres"
+#: the dialect the merge SQL is written in: PostgreSQL's, as Polars' SQL engine reads it.
+MERGE_DIALECT = PolarsSQL
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,10 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
         raise NotSupportedError(f"cannot plan this query: {e}") from e
     columns = _dedupe_outputs(qualified)
     scopes = list(traverse_scope(qualified))
+    _type_date_literals(scopes, {ref.scan_name: ref.table for ref in references})
     scans = tuple(_plan_scan(ref, scopes, options) for ref in references)
     try:
-        merge_sql = qualified.sql(dialect=MERGE_DIALECT)
+        merge_sql = annotate_types(qualified, schema=schema, dialect=statement.dialect).sql(dialect=MERGE_DIALECT)
     except SqlglotError as e:
         raise NotSupportedError(f"cannot write this query for the merge: {e}") from e
     return Plan(scans=scans, merge_sql=merge_sql, columns=columns)
@@ -168,10 +172,26 @@ def _nullable_aliases(select: exp.Expression) -> set[str]:
     return nullable
 
 
+def _within(inner: Scope, outer: Scope) -> bool:
+    """Whether ``inner`` is ``outer`` or nested inside it."""
+    scope: Scope | None = inner
+    while scope is not None:
+        if scope is outer:
+            return True
+        scope = scope.parent
+    return False
+
+
 def _needed_columns(alias: str, scope: Scope, scopes: list[Scope]) -> list[str]:
     names: list[str] = []
     own = [c for c in scope.columns if c.table == alias]
-    correlated = [c for s in scopes if s is not scope and alias not in s.sources for c in s.external_columns if c.table == alias]
+    correlated = [
+        c
+        for s in scopes
+        if s is not scope and alias not in s.sources and _within(s, scope)
+        for c in s.external_columns
+        if c.table == alias
+    ]
     for column in own + correlated:
         if column.name not in names:
             names.append(column.name)
@@ -207,6 +227,34 @@ def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions) -
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
     schema = tuple((name, types[name].dtype) for name in needed)
     return Scan(ref.scan_name, alias, table.qualified_name, schema, tuple(fragments), split)
+
+
+_LITERAL_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)
+
+
+def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo]) -> None:
+    """Give untyped text compared with a DATE/TIMESTAMP column that column's type, as PostgreSQL does.
+
+    ``d >= '2024-03-10 12:00'`` on a DATE column means ``d >= DATE '2024-03-10'``; writing the
+    literal typed keeps that meaning in every source and in the merge.
+    """
+    for scope in scopes:
+        for column in scope.columns:
+            source = scope.sources.get(column.table)
+            table = tables.get(source.name) if isinstance(source, exp.Table) else None
+            found = table.column(column.name) if table is not None else None
+            if found is None or found.type.sql not in ("DATE", "TIMESTAMP"):
+                continue
+            parent = column.parent
+            while isinstance(parent, exp.Paren):
+                parent = parent.parent
+            if not isinstance(parent, _LITERAL_COMPARISONS):
+                continue
+            for operand in list(parent.iter_expressions()):
+                if isinstance(operand, exp.Literal) and operand.is_string:
+                    value = parse_time_text(operand.this)
+                    if value is not None:
+                        operand.replace(time_literal(TimeValue(value, is_date=found.type.sql == "DATE")))
 
 
 def _single_table_conjuncts(scope: Scope, alias: str) -> Iterator[exp.Expression]:

@@ -6,8 +6,10 @@ NOT, casts and simple arithmetic. Pushing is only ever an optimisation: the merg
 runs the whole query again over the rows read, so a source may return more rows than
 needed but never fewer. Hence the exclusions:
 
-- division (integer division differs between databases) and range comparisons on
-  text (collations differ) are not pushed;
+- division (integer division differs between databases), range comparisons on text
+  (collations differ) and negated text conditions (``<>``, ``NOT IN``, ``NOT LIKE``: MySQL
+  compares text without case, SQLite's LIKE too, so a negation there would drop rows) are
+  not pushed;
 - the nullable side of an outer join gets nothing (a filter there changes which rows
   are padded with NULLs);
 - where dates are ISO text compared as text (SQLite), a date comparison is widened to
@@ -62,7 +64,9 @@ def pushable(
     """
     if any(not isinstance(node, _ALLOWED) for node in conjunct.walk()):
         return None
-    for node in conjunct.find_all(*_RANGE_COMPARISONS):
+    for node in conjunct.find_all(*_RANGE_COMPARISONS, exp.NEQ, exp.Not):
+        if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
+            continue  # IS NOT NULL means the same everywhere
         if any(_column_type(c, types).sql == "TEXT" for c in node.find_all(exp.Column)):
             return None
     if not text_dates or not any(_column_type(c, types).is_temporal for c in conjunct.find_all(exp.Column)):
@@ -86,7 +90,8 @@ def _typed_literals(condition: exp.Expression, types: dict[str, ColumnType]) -> 
             operand = node.args.get(key)
             value = constant_time(operand) if operand is not None and not isinstance(operand, exp.Column) else None
             if value is not None:
-                operand.replace(time_literal(TimeValue(value.value, is_date=is_date and value.is_date)))
+                midnight = value.value.time() == dt.time()
+                operand.replace(time_literal(TimeValue(value.value, is_date=is_date and (value.is_date or midnight))))
     return condition
 
 

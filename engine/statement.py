@@ -11,13 +11,14 @@ Example:
     >>> st = parse_statement("explain select * from db.t where d >= current_date - interval '7' day",
     ...                      now=datetime(2024, 3, 10, 12, 0))
     >>> st.explain, st.query.sql("postgres")
-    (True, "SELECT * FROM db.t WHERE d >= CAST('2024-03-03' AS DATE)")
+    (True, "SELECT * FROM db.t WHERE d >= CAST('2024-03-03 00:00:00' AS TIMESTAMP)")
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
 
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
 from piot.timefold import fold_time
 
-_EXPLAIN = re.compile(r"^\s*explain\s+", re.IGNORECASE)
+_EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?P<word>explain)\b", re.IGNORECASE | re.DOTALL)
+_PARAMETER_PREFIX = "__piot_p"
 _READ_ONLY = (exp.Select, exp.Union, exp.Intersect, exp.Except)
 
 
@@ -52,14 +55,37 @@ def parse_statement(
 ) -> Statement:
     """Parse ``sql``, check it is one read-only query, bind ``parameters`` and fold relative time."""
     match = _EXPLAIN.match(sql)
-    body = sql[match.end() :] if match else sql
-    query = _parse_one(body, dialect, offset_lines=sql[: match.end()].count("\n") if match else 0)
-    query = bind_parameters(query, parameters or ())
-    query = fold_time(query, now or dt.datetime.now())
+    # blank the EXPLAIN keyword out rather than cutting it off, so error positions stay those of the user's text
+    body = sql[: match.start("word")] + " " * len("explain") + sql[match.end("word") :] if match else sql
+    query = _parse_one(body, dialect)
+    named, count = _name_placeholders(body, dialect)
+    if count:
+        query = _parse_one(named, dialect)
+    query = bind_parameters(query, parameters or (), expected=count)
+    query = fold_time(query, now or dt.datetime.now(), dialect=dialect)
     return Statement(query=query, explain=bool(match), dialect=dialect)
 
 
-def _parse_one(sql: str, dialect: str, *, offset_lines: int) -> exp.Query:
+def _name_placeholders(sql: str, dialect: str) -> tuple[str, int]:
+    """Rewrite each ``?`` token as ``:__piot_pN`` (N in text order), so binding follows the text.
+
+    >>> _name_placeholders("select '?', ? from t limit ?", "postgres")
+    ("select '?', :__piot_p0 from t limit :__piot_p1", 2)
+    """
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    except TokenError:
+        return sql, 0
+    pieces, last, count = [], 0, 0
+    for token in tokens:
+        if token.token_type == TokenType.PLACEHOLDER and token.text == "?":
+            pieces.append(sql[last : token.start] + f":{_PARAMETER_PREFIX}{count}")
+            last = token.end + 1
+            count += 1
+    return "".join(pieces) + sql[last:], count
+
+
+def _parse_one(sql: str, dialect: str) -> exp.Query:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as e:
@@ -72,14 +98,16 @@ def _parse_one(sql: str, dialect: str, *, offset_lines: int) -> exp.Query:
         line, col = first.get("line"), first.get("col")
         if col and near:  # sqlglot reports the column where the token ends; point at its start
             col = max(1, col - len(near) + 1)
-        raise ProgrammingError(detail, line=(line + offset_lines) if line else None, col=col) from e
+        raise ProgrammingError(detail, line=line, col=col) from e
     except TokenError as e:
-        raise ProgrammingError(f"syntax error: {e}") from e
+        raise ProgrammingError(f"syntax error: {str(e).splitlines()[0]}") from e
     if not statements:
         raise ProgrammingError("empty statement: write one SELECT query")
     if len(statements) > 1:
         raise NotSupportedError("only one statement at a time is accepted; send each query separately")
     statement = statements[0]
+    while isinstance(statement, exp.Subquery) and not statement.alias and isinstance(statement.this, exp.Query):
+        statement = statement.this  # "(SELECT ...)" is the query itself
     if not isinstance(statement, _READ_ONLY):
         kind = statement.key.upper() if not isinstance(statement, exp.Command) else str(statement.this).upper()
         raise NotSupportedError(f"{kind} is not allowed: piot runs read-only queries only (SELECT, WITH ... SELECT, EXPLAIN)")
@@ -88,20 +116,25 @@ def _parse_one(sql: str, dialect: str, *, offset_lines: int) -> exp.Query:
     return statement
 
 
-def bind_parameters(query: exp.Query, parameters: Sequence[Any]) -> exp.Query:
-    """Replace each ``?`` placeholder, in order, by the literal for the matching parameter.
+def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: int | None = None) -> exp.Query:
+    """Replace the placeholders ``:__piot_p0``, ``:__piot_p1``... (or bare ``?``, in tree order) by literals.
 
-    >>> bind_parameters(sqlglot.parse_one("select ? + 1, ?"), [41, "it's"]).sql()
+    >>> bind_parameters(sqlglot.parse_one("select :__piot_p0 + 1, :__piot_p1"), [41, "it's"]).sql()
     "SELECT 41 + 1, 'it''s'"
     """
-    placeholders = [p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None]
-    if len(placeholders) != len(parameters):
-        raise InterfaceError(f"the query has {len(placeholders)} ? placeholder(s) but {len(parameters)} parameter(s) were given")
-    if not placeholders:
+    named = {p.name: p for p in query.find_all(exp.Placeholder) if p.name.startswith(_PARAMETER_PREFIX)}
+    bare = [p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None]
+    count = expected if expected is not None else len(named) + len(bare)
+    if count != len(parameters):
+        raise InterfaceError(f"the query has {count} ? placeholder(s) but {len(parameters)} parameter(s) were given")
+    if not parameters:
         return query
     query = query.copy()
-    placeholders = [p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None]
-    for placeholder, value in zip(placeholders, parameters):
+    targets = {p.name: p for p in query.find_all(exp.Placeholder) if p.name.startswith(_PARAMETER_PREFIX)}
+    ordered = [targets[f"{_PARAMETER_PREFIX}{i}"] for i in range(len(targets))] if targets else [
+        p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None
+    ]
+    for placeholder, value in zip(ordered, parameters):
         placeholder.replace(literal_for(value))
     return query
 
@@ -116,6 +149,8 @@ def literal_for(value: Any) -> exp.Expression:
         return exp.null()
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
+    if isinstance(value, (float, decimal.Decimal)) and not math.isfinite(value):
+        return exp.cast(exp.Literal.string(str(float(value))), exp.DataType.Type.DOUBLE)
     if isinstance(value, (int, float, decimal.Decimal)):
         return exp.Literal.number(value)
     if isinstance(value, str):
@@ -126,4 +161,6 @@ def literal_for(value: Any) -> exp.Expression:
         return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
     if isinstance(value, dt.time):
         return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.TIME)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return exp.HexString(this=bytes(value).hex(), is_integer=False)
     raise InterfaceError(f"cannot bind a parameter of type {type(value).__name__}")

@@ -50,6 +50,8 @@ def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[Ta
     for table in list(query.find_all(exp.Table, bfs=False)):
         if not table.name or isinstance(table.this, exp.Func):
             continue
+        if isinstance(table.this, exp.Dot):
+            raise _located(ProgrammingError, f"{table.sql()!r} has too many parts: write source.table or source.schema.table", table)
         parts = [p for p in (table.catalog, table.db) if p]
         if not parts:
             if table.name.lower() in cte_names:

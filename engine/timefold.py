@@ -9,7 +9,7 @@ Example:
     >>> import sqlglot
     >>> q = sqlglot.parse_one("select date '2024-01-31' + interval '1' month", read="postgres")
     >>> fold_time(q, dt.datetime(2024, 1, 1)).sql("postgres")
-    "SELECT CAST('2024-02-29' AS DATE)"
+    "SELECT CAST('2024-02-29 00:00:00' AS TIMESTAMP)"
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ _TIMESTAMP_TYPES = {
     exp.DataType.Type.TIMESTAMP_S,
     exp.DataType.Type.TIMESTAMP_MS,
     exp.DataType.Type.TIMESTAMP_NS,
+    exp.DataType.Type.TIMESTAMPTZ,  # MySQL reads TIMESTAMP '...' literals this way
+    exp.DataType.Type.TIMESTAMPLTZ,
 }
+_NOW_FUNCTIONS = {"now", "sysdate", "getdate", "localtimestamp", "current_timestamp"}
+_TODAY_FUNCTIONS = {"curdate", "current_date", "today"}
 _INTERVAL_TEXT = re.compile(r"^\s*([+-]?\d+)\s*([a-zA-Z]+)?\s*$")
 _UNIT_ALIASES = {
     "year": "year", "years": "year", "y": "year",
@@ -63,6 +67,7 @@ def parse_time_text(text: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
+    # an offset is dropped, as PostgreSQL does when it reads such text as TIMESTAMP (without time zone)
     return value.replace(tzinfo=None) if value.tzinfo is not None else value
 
 
@@ -99,8 +104,13 @@ def time_literal(value: TimeValue) -> exp.Expression:
     return exp.cast(exp.Literal.string(value.value.isoformat(" ")), exp.DataType.Type.TIMESTAMP)
 
 
-def fold_time(query: exp.Expression, now: dt.datetime) -> exp.Expression:
-    """Replace relative time by literals of ``now`` and fold constant date arithmetic."""
+#: dialects where ``date - INTERVAL n DAY`` is still a DATE (in PostgreSQL it is a TIMESTAMP)
+_DATE_ARITHMETIC_KEEPS_DATES = {"mysql", "doris", "starrocks", "singlestore"}
+
+
+def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgres") -> exp.Expression:
+    """Replace relative time by literals of ``now`` and fold constant date arithmetic the way ``dialect`` types it."""
+    keeps_dates = dialect.lower() in _DATE_ARITHMETIC_KEEPS_DATES
     today = TimeValue(dt.datetime.combine(now.date(), dt.time()), is_date=True)
     instant = TimeValue(now.replace(tzinfo=None), is_date=False)
 
@@ -109,11 +119,17 @@ def fold_time(query: exp.Expression, now: dt.datetime) -> exp.Expression:
             return time_literal(today)
         if isinstance(node, (exp.CurrentTimestamp, exp.Localtimestamp, exp.CurrentDatetime)):
             return time_literal(instant)
+        if isinstance(node, exp.Anonymous) and not node.expressions:
+            name = node.name.lower()
+            if name in _NOW_FUNCTIONS:
+                return time_literal(instant)
+            if name in _TODAY_FUNCTIONS:
+                return time_literal(today)
         return node
 
     def fold_constant(node: exp.Expression) -> exp.Expression:
         if isinstance(node, (exp.Add, exp.Sub, exp.DateAdd, exp.DateSub)):
-            folded = _fold_arithmetic(node)
+            folded = _fold_arithmetic(node, keeps_dates=keeps_dates)
             if folded is not None:
                 return time_literal(folded)
         return node
@@ -121,16 +137,22 @@ def fold_time(query: exp.Expression, now: dt.datetime) -> exp.Expression:
     return query.transform(replace_relative, copy=True).transform(fold_constant, copy=False)
 
 
-def _fold_arithmetic(node: exp.Expression) -> TimeValue | None:
+def _fold_arithmetic(node: exp.Expression, *, keeps_dates: bool = False) -> TimeValue | None:
     base = constant_time(node.this)
     if base is None:
         return None
-    if isinstance(node, (exp.DateAdd, exp.DateSub)):
-        amount = _interval_amount(exp.Interval(this=node.expression, unit=node.args.get("unit")))
-    elif isinstance(node.expression, exp.Interval):
+    # the result type follows PostgreSQL: date +/- integer is a date, date +/- interval a timestamp;
+    # MySQL's DATE_ADD(date, INTERVAL n DAY) stays a date
+    stays_date = False
+    if isinstance(node.expression, exp.Interval):
         amount = _interval_amount(node.expression)
+        stays_date = keeps_dates or isinstance(node, (exp.DateAdd, exp.DateSub))
+    elif isinstance(node, (exp.DateAdd, exp.DateSub)):
+        amount = _interval_amount(exp.Interval(this=node.expression, unit=node.args.get("unit")))
+        stays_date = True
     elif base.is_date and isinstance(node.expression, exp.Literal) and not node.expression.is_string:
         amount = (int(node.expression.this), "day") if node.expression.this.lstrip("-").isdigit() else None
+        stays_date = True
     else:
         amount = None
     if amount is None:
@@ -139,7 +161,7 @@ def _fold_arithmetic(node: exp.Expression) -> TimeValue | None:
     if isinstance(node, (exp.Sub, exp.DateSub)):
         count = -count
     value = shift(base.value, count, unit)
-    return TimeValue(value, is_date=base.is_date and unit in ("year", "month", "week", "day"))
+    return TimeValue(value, is_date=base.is_date and stays_date and unit in ("year", "month", "week", "day"))
 
 
 def _interval_amount(interval: exp.Interval) -> tuple[int, str] | None:

@@ -158,8 +158,10 @@ def _probe_values(draw: st.DrawFn, lower: Edge, upper: Edge, unit: str) -> list[
 def _check_split(lower: Edge, upper: Edge, unit: Unit, values: list[datetime]) -> None:
     ps = split_range(lower, upper, unit)
     inside = _boundaries_inside(lower.value, upper.value, unit)
+    if upper.inclusive and upper.value > lower.value and _is_boundary(upper.value, unit):
+        inside.append(upper.value)  # an inclusive end on a boundary is a period of its own: [end, end]
 
-    # (e) one period more than there are boundaries strictly inside the range
+    # (e) one period more than there are boundaries inside the range (the inclusive end counting)
     assert len(ps) == len(inside) + 1
 
     # (c) the outer edges are the range's own, with their inclusivity
@@ -292,10 +294,10 @@ def test_leap_day_daily(year: int, leap: bool) -> None:
         ]
     else:
         assert _strs(ps) == [f"[{year}-02-28, {year}-03-01)", f"[{year}-03-01, {year}-03-02)"]
-    # ending on March 1st inclusive: that midnight is the upper edge, not a cut
+    # ending on March 1st inclusive: March 1st is a day of its own, [03-01, 03-01]
     ps = split_range(Edge(datetime(year, 2, 28), True), Edge(datetime(year, 3, 1), True), "daily")
-    assert len(ps) == (2 if leap else 1)
-    assert ps[-1].end == Edge(datetime(year, 3, 1), True)
+    assert len(ps) == (3 if leap else 2)
+    assert ps[-1] == Period(Edge(datetime(year, 3, 1), True), Edge(datetime(year, 3, 1), True))
 
 
 def test_leap_day_monthly_and_yearly() -> None:
@@ -323,7 +325,8 @@ def test_year_end_yearly() -> None:
     assert _strs(ps) == [
         "[2023-12-31 12:00:00, 2024-01-01)",
         "[2024-01-01, 2025-01-01)",
-        "[2025-01-01, 2026-01-01]",
+        "[2025-01-01, 2026-01-01)",
+        "[2026-01-01, 2026-01-01]",
     ]
 
 
