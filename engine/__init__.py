@@ -23,6 +23,7 @@ from piot.dbapi import (
     TimestampFromTicks,
     connect,
 )
+from piot.lazy import scan_db  # also registers the lf.piot LazyFrame namespace
 from piot.errors import (
     DatabaseError,
     DataError,
@@ -49,6 +50,7 @@ __all__ = [
     "threadsafety",
     "paramstyle",
     "connect",
+    "scan_db",
     # exceptions
     "Warning",
     "Error",

@@ -13,9 +13,6 @@ from typing import Any
 from piot.connectors.redact import redact_url
 from piot.errors import OperationalError, ProgrammingError
 
-_RESOURCE_KEYS = {"num_cpus": "CPU", "num_gpus": "GPU", "memory": "memory"}
-
-
 def ensure_ray(address: str | None = None) -> None:
     """Start a local Ray, or connect to ``address`` / ``$RAY_ADDRESS``, unless Ray is already initialised."""
     import ray
@@ -30,36 +27,54 @@ def ensure_ray(address: str | None = None) -> None:
         raise OperationalError(f"could not start or reach {where}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
 
 
-def check_feasible(remote_options: Mapping[str, Any] | None) -> None:
-    """Raise if ``remote_options`` asks for more than any single alive node has.
+def check_feasible(remote_options: Mapping[str, Any] | None, *, who: str = "piot") -> None:
+    """Refuse options Ray rejects, and requests that no alive node of the cluster can ever hold.
 
     A task that no node can hold would wait forever; this says so at once instead.
+
+    Raises:
+        ProgrammingError: naming the request, the biggest node and what to change.
     """
-    if not remote_options:
-        return
     import ray
 
-    wanted: dict[str, float] = {}
-    for key, resource in _RESOURCE_KEYS.items():
-        if remote_options.get(key):
-            wanted[resource] = float(remote_options[key])
-    for name, amount in (remote_options.get("resources") or {}).items():
-        wanted[str(name)] = float(amount)
-    if not wanted:
+    options = dict(remote_options or {})
+    try:
+        ray.remote(_noop).options(**options)
+    except (TypeError, ValueError) as e:
+        raise ProgrammingError(f"{who}: remote_options is not valid for a Ray task: {e}") from e
+    need = _requested_resources(options)
+    try:
+        nodes = [dict(node.get("Resources", {})) for node in ray.nodes() if node.get("Alive")]
+    except Exception as e:  # the GCS may be gone
+        raise OperationalError(f"{who}: cannot list the Ray cluster's nodes: {type(e).__name__}") from e
+    if any(all(node.get(key, 0.0) >= amount for key, amount in need.items()) for node in nodes):
         return
-    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
-    if any(all(node.get(r, 0.0) >= amount for r, amount in wanted.items()) for node in nodes):
-        return
-    largest = {r: max((node.get(r, 0.0) for node in nodes), default=0.0) for r in wanted}
-    asked = ", ".join(f"{r}={_show(a)}" for r, a in wanted.items())
-    has = ", ".join(f"{r}={_show(a)}" for r, a in largest.items())
+    have = "; ".join(_describe(node, need) for node in nodes) or "no alive node"
     raise ProgrammingError(
-        f"remote_options asks for {asked} per task but the largest node of the Ray cluster has {has}; "
-        "ask for less, or add nodes that are big enough"
+        f"{who}: remote_options asks each task for {_describe(need, need)}, but no alive Ray node has "
+        f"that much ({have}), so the tasks would wait forever; lower num_cpus/num_gpus/memory/resources "
+        "in remote_options or add a node that large to the cluster"
     )
 
 
-def _show(amount: float) -> str:
-    if amount >= 1 << 20:
-        return f"{amount / (1 << 30):.1f}GiB"
-    return f"{amount:g}"
+def _noop() -> None:
+    """A task body used only to let Ray validate options."""
+
+
+def _requested_resources(options: Mapping[str, Any]) -> dict[str, float]:
+    """What one task asks for, in Ray's resource names (a task takes one CPU unless told otherwise).
+
+    >>> _requested_resources({"num_cpus": 2, "resources": {"ssd": 1}})
+    {'CPU': 2.0, 'ssd': 1.0}
+    """
+    need = {
+        "CPU": float(options.get("num_cpus", 1) or 0),
+        "GPU": float(options.get("num_gpus", 0) or 0),
+        "memory": float(options.get("memory", 0) or 0),
+    }
+    need.update({str(k): float(v) for k, v in (options.get("resources") or {}).items()})
+    return {key: amount for key, amount in need.items() if amount > 0}
+
+
+def _describe(resources: Mapping[str, float], keys: Mapping[str, float]) -> str:
+    return ", ".join(f"{key}={resources.get(key, 0.0):g}" for key in keys) or "nothing"

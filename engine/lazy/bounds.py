@@ -1,0 +1,205 @@
+"""Bounds on a date column: lifted from predicates, and written back as period windows.
+
+Bounds are lifted only from the top-level AND chain of a predicate, so every row the
+predicate keeps lies inside them. Values are naive datetimes in the column's own time
+zone (a ``Date`` bound is midnight), the form :func:`piot.periods.split_range` cuts.
+
+Example:
+    >>> from datetime import date
+    >>> from piot.lazy.predicate import And, Between, Compare
+    >>> q1 = Between("d", date(2024, 1, 1), date(2024, 3, 31))
+    >>> b = bounds_for(And((q1, Compare("d", "<", date(2024, 3, 15)))), "d")
+    >>> b.lower
+    Edge(value=datetime.datetime(2024, 1, 1, 0, 0), inclusive=True)
+    >>> b.upper
+    Edge(value=datetime.datetime(2024, 3, 15, 0, 0), inclusive=False)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from piot.lazy.predicate import And, Between, Compare, Predicate, Value, conjuncts
+from piot.periods import Edge, Period
+
+__all__ = ["Bounds", "bounds_for", "merge_ranges", "tighten", "window_expr", "zone"]
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The lower and upper edge known for a column; None where the side is unbounded."""
+
+    lower: Edge | None = None
+    upper: Edge | None = None
+
+    @property
+    def two_sided(self) -> bool:
+        """True when both edges are known, so the range can be split."""
+        return self.lower is not None and self.upper is not None
+
+
+def bounds_for(predicate: Predicate, column: str, time_zone: str | None = None) -> Bounds:
+    """The tightest bounds on ``column`` implied by the AND chain of ``predicate``.
+
+    Args:
+        predicate: any predicate; parts that are not plain comparisons are ignored.
+        column: the date column.
+        time_zone: the column's time zone, for aware literals; None for naive columns.
+
+    >>> from datetime import datetime
+    >>> bounds_for(Compare("t", ">", datetime(2024, 5, 1, 12)), "t").lower
+    Edge(value=datetime.datetime(2024, 5, 1, 12, 0), inclusive=False)
+    """
+    found = Bounds()
+    for part in conjuncts(predicate):
+        found = tighten(found, _part_bounds(part, column, time_zone))
+    return found
+
+
+def tighten(a: Bounds, b: Bounds) -> Bounds:
+    """Both sets of bounds at once: the later lower edge and the earlier upper edge.
+
+    >>> lo, hi = Edge(datetime(2024, 1, 1), True), Edge(datetime(2024, 1, 1), False)
+    >>> tighten(Bounds(lower=lo), Bounds(lower=hi)).lower
+    Edge(value=datetime.datetime(2024, 1, 1, 0, 0), inclusive=False)
+    """
+    return Bounds(_pick(a.lower, b.lower, lower=True), _pick(a.upper, b.upper, lower=False))
+
+
+def _pick(a: Edge | None, b: Edge | None, *, lower: bool) -> Edge | None:
+    if a is None or b is None:
+        return a or b
+    if a.value != b.value:
+        return max(a, b) if lower else min(a, b)
+    return a if not a.inclusive else b  # the exclusive edge is the tighter one
+
+
+def merge_ranges(predicate: Predicate) -> Predicate:
+    """Keep only the tightest lower and upper date bound per column in a top-level AND chain.
+
+    ``d >= a AND d >= b`` holds exactly where ``d >= max(a, b)`` does (null where d is
+    null), so the merged predicate is equivalent; it only reads better as SQL. Naive and
+    time-zone-aware bounds are merged separately (they cannot be compared).
+
+    >>> from datetime import date
+    >>> q1 = Between("d", date(2024, 1, 1), date(2024, 3, 31))
+    >>> merged = merge_ranges(And((q1, Compare("d", ">=", date(2024, 2, 1)), Compare("d", "<", date(2024, 3, 1)))))
+    >>> for part in merged.parts:
+    ...     print(part)
+    Compare(column='d', op='>=', value=datetime.date(2024, 2, 1))
+    Compare(column='d', op='<', value=datetime.date(2024, 3, 1))
+    """
+    parts = [q for part in conjuncts(predicate) for q in _split_between(part)]
+    best: dict[tuple[str, bool, bool], tuple[Edge, Compare]] = {}
+    kept: list[Predicate] = []
+    for part in parts:
+        instant = _instant(part.value) if isinstance(part, Compare) and part.op not in ("==", "!=") else None
+        if instant is None:
+            kept.append(part)
+            continue
+        assert isinstance(part, Compare)
+        lower = part.op in (">", ">=")
+        key = (part.column, not lower, instant.tzinfo is not None)
+        edge = Edge(instant, part.op in (">=", "<="))
+        current = best.get(key)
+        if current is None or _pick(current[0], edge, lower=lower) is edge:
+            best[key] = (edge, part)
+    merged = kept + [compare for _, (_, compare) in sorted(best.items(), key=lambda item: item[0])]
+    return merged[0] if len(merged) == 1 else And(tuple(merged))
+
+
+def _instant(value: Value) -> datetime | None:
+    """A date or datetime as a datetime (a date is its midnight); None for other values."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    return None
+
+
+def _split_between(part: Predicate) -> tuple[Predicate, ...]:
+    if not isinstance(part, Between) or _instant(part.low) is None or _instant(part.high) is None:
+        return (part,)
+    low_op = ">=" if part.closed in ("both", "left") else ">"
+    high_op = "<=" if part.closed in ("both", "right") else "<"
+    return (Compare(part.column, low_op, part.low), Compare(part.column, high_op, part.high))
+
+
+def _part_bounds(part: Predicate, column: str, time_zone: str | None) -> Bounds:
+    if isinstance(part, Compare) and part.column == column:
+        value = _as_naive(part.value, time_zone)
+        if value is None:
+            return Bounds()
+        if part.op == "==":
+            return Bounds(Edge(value, True), Edge(value, True))
+        if part.op in (">", ">="):
+            return Bounds(lower=Edge(value, part.op == ">="))
+        if part.op in ("<", "<="):
+            return Bounds(upper=Edge(value, part.op == "<="))
+    if isinstance(part, Between) and part.column == column:
+        low, high = _as_naive(part.low, time_zone), _as_naive(part.high, time_zone)
+        if low is None or high is None:
+            return Bounds()
+        return Bounds(Edge(low, part.closed in ("both", "left")), Edge(high, part.closed in ("both", "right")))
+    return Bounds()
+
+
+def _as_naive(value: Value, time_zone: str | None) -> datetime | None:
+    """A date or datetime literal as a naive datetime in the column's zone; None otherwise."""
+    if not isinstance(value, date):
+        return None
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time()) if time_zone is None else None
+    if (value.tzinfo is None) != (time_zone is None):
+        return None
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(zone(time_zone or "UTC")).replace(tzinfo=None)
+
+
+def zone(name: str) -> tzinfo:
+    """A tzinfo for a Polars time zone name: an IANA key or a fixed offset such as ``+02:00``.
+
+    >>> zone("+02:00")
+    datetime.timezone(datetime.timedelta(seconds=7200))
+    """
+    match = _OFFSET.match(name)
+    if match:
+        sign = 1 if match[1] == "+" else -1
+        return timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3])))
+    return ZoneInfo(name)
+
+
+def window_expr(column: str, period: Period, dtype: pl.DataType) -> pl.Expr:
+    """The filter for one period, with literals in the column's own type.
+
+    A ``Date`` column gets date literals, a ``Datetime`` column datetime literals of its
+    unit and zone, so Polars can push the window into the source's SQL unchanged.
+
+    >>> p = Period(Edge(datetime(2024, 1, 1), True), Edge(datetime(2024, 2, 1), False))
+    >>> print(window_expr("d", p, pl.Date()))
+    [([(col("d")) >= (2024-01-01)]) & ([(col("d")) < (2024-02-01)])]
+    """
+    start = _literal(period.start.value, dtype)
+    end = _literal(period.end.value, dtype)
+    col = pl.col(column)
+    lower = col >= start if period.start.inclusive else col > start
+    upper = col <= end if period.end.inclusive else col < end
+    return lower & upper
+
+
+def _literal(value: datetime, dtype: pl.DataType) -> pl.Expr:
+    if isinstance(dtype, pl.Date):
+        return pl.lit(value.date(), dtype=pl.Date())
+    if not isinstance(dtype, pl.Datetime):
+        raise TypeError(f"a period window needs a Date or Datetime column, not {dtype}")
+    if dtype.time_zone is None:
+        return pl.lit(value, dtype=pl.Datetime(dtype.time_unit))
+    return pl.lit(value.replace(tzinfo=zone(dtype.time_zone)), dtype=pl.Datetime(dtype.time_unit, dtype.time_zone))

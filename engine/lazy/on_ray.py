@@ -1,0 +1,176 @@
+"""Ray mechanics of ``execute_on_ray``: one task per period, results shipped back, errors translated.
+
+This is the one module of :mod:`piot.lazy` that calls Ray. Only small picklable values
+cross the boundary: the serialised plan (put in the object store once), a
+:class:`PeriodTask` per task, and a :class:`PeriodResult` back (an Arrow table, or
+Arrow IPC / Parquet bytes, as ``return_as`` asks), with the SQL the task sent.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from piot.errors import NotSupportedError, OperationalError, ProgrammingError
+from piot.lazy.bounds import window_expr
+from piot.lazy.sql_log import capture_sql, record_many
+from piot.periods import Period
+from piot.runtime import check_feasible
+
+__all__ = [
+    "RETURN_AS",
+    "PeriodResult",
+    "PeriodTask",
+    "check_remote_options",
+    "decode",
+    "encode",
+    "require_ray",
+    "run_period",
+    "run_periods",
+    "serialize_plan",
+]
+
+RETURN_AS = ("arrow", "ipc", "parquet")
+_RAY_NOT_STARTED = (
+    "execute_on_ray needs Ray: call ray.init() first (ray.init() starts a local Ray; "
+    "ray.init(address=...) joins a cluster)"
+)
+_serialize_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PeriodTask:
+    """What one Ray task needs besides the plan: its window and how to ship the result."""
+
+    index: int
+    period: Period
+    column: str
+    dtype: pl.DataType
+    columns: tuple[str, ...]
+    return_as: str
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    """One task's rows (as ``return_as`` asked) and the SQL statements it sent."""
+
+    index: int
+    payload: Any
+    statements: tuple[str, ...]
+
+
+def run_period(plan: bytes, task: PeriodTask) -> PeriodResult:
+    """Collect the plan filtered to the task's window; runs on a Ray worker."""
+    with capture_sql() as statements:
+        lf = pl.LazyFrame.deserialize(io.BytesIO(plan))
+        window = window_expr(task.column, task.period, task.dtype)
+        frame = lf.filter(window).select(list(task.columns)).collect()
+    return PeriodResult(task.index, encode(frame, task.return_as), tuple(statements))
+
+
+def encode(frame: pl.DataFrame, return_as: str) -> Any:
+    """A frame in the shipping form: an Arrow table, or IPC or Parquet bytes.
+
+    >>> decode(encode(pl.DataFrame({"a": [1]}), "ipc"), "ipc").to_dict(as_series=False)
+    {'a': [1]}
+    """
+    if return_as == "arrow":
+        return frame.to_arrow()
+    buffer = io.BytesIO()
+    if return_as == "ipc":
+        frame.write_ipc(buffer)
+    else:
+        frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def decode(payload: Any, return_as: str) -> pl.DataFrame:
+    """The frame back from its shipping form."""
+    if return_as == "arrow":
+        frame = pl.from_arrow(payload)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+    if return_as == "ipc":
+        return pl.read_ipc(io.BytesIO(payload))
+    return pl.read_parquet(io.BytesIO(payload))
+
+
+def require_ray() -> None:
+    """Raise :class:`OperationalError` telling the user to call ``ray.init()`` when Ray is not running."""
+    import ray
+
+    if not ray.is_initialized():
+        raise OperationalError(_RAY_NOT_STARTED)
+
+
+@functools.cache
+def _remote_run_period() -> Any:
+    import ray
+
+    return ray.remote(run_period)
+
+
+def check_remote_options(options: Mapping[str, Any]) -> None:
+    """Refuse options Ray rejects, and requests no alive node of the cluster can ever satisfy."""
+    check_feasible(options, who="execute_on_ray")
+
+
+def serialize_plan(lf: pl.LazyFrame) -> bytes:
+    """The plan as bytes for the workers (Polars pickles the Python IO sources inside with cloudpickle)."""
+    with _serialize_lock:
+        try:
+            return lf.serialize()
+        except Exception as e:  # noqa: BLE001 - Polars raises ComputeError and friends
+            raise NotSupportedError(f"execute_on_ray cannot send this plan to Ray workers: {e}") from e
+
+
+def run_periods(
+    plan: bytes, tasks: Sequence[PeriodTask], remote_options: Mapping[str, Any], max_concurrency: int
+) -> list[PeriodResult]:
+    """Run one task per period, at most ``max_concurrency`` at a time; results in period order.
+
+    Raises:
+        OperationalError: naming the period of the first task that failed; the others are cancelled.
+    """
+    import ray
+
+    remote = _remote_run_period().options(**remote_options) if remote_options else _remote_run_period()
+    plan_ref = ray.put(plan)
+    waiting = list(reversed(tasks))
+    pending: dict[Any, PeriodTask] = {}
+    results: list[PeriodResult | None] = [None] * len(tasks)
+    try:
+        while waiting or pending:
+            while waiting and len(pending) < max_concurrency:
+                task = waiting.pop()
+                pending[remote.remote(plan_ref, task)] = task
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                result = _fetch(ref, pending.pop(ref))
+                results[result.index] = result
+                record_many(result.statements)
+    finally:
+        for ref in pending:
+            ray.cancel(ref)
+    return [r for r in results if r is not None]
+
+
+def _fetch(ref: Any, task: PeriodTask) -> PeriodResult:
+    import ray
+    from ray.exceptions import RayError, RayTaskError
+
+    try:
+        return ray.get(ref)
+    except RayError as e:
+        cause = e.cause if isinstance(e, RayTaskError) and e.cause is not None else e
+        text = str(cause).strip().splitlines()
+        detail = f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
+        raise OperationalError(
+            f"execute_on_ray: the task for period {task.period} failed: {detail}", period=str(task.period)
+        ) from None

@@ -1,0 +1,201 @@
+"""``scan_db``: a Polars LazyFrame over an SQL query, with projections, filters and limits pushed.
+
+The frame is a Polars IO plugin. When it is collected, Polars hands the scan the
+columns it needs, its predicate and a row limit; the scan turns them into one SQL
+statement that wraps the user's query::
+
+    SELECT "date", "price" FROM (<the user's query>) AS q WHERE "date" >= ... LIMIT 10
+
+The predicate is pushed as far as :mod:`piot.lazy.sql_pushdown` can write it, and the
+full Polars predicate is always applied again to the rows read, so pushing only ever
+saves work. Every read is cast to the schema found once, when the frame is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+import pyarrow as pa
+import sqlglot
+from polars.io.plugins import register_io_source
+from sqlglot import exp
+from sqlglot.errors import ParseError, SqlglotError
+
+from piot.connectors.catalog import Source, load_catalog
+from piot.connectors.read import read_arrow
+from piot.errors import DataError, NotSupportedError, OperationalError, ProgrammingError
+from piot.lazy.bounds import merge_ranges
+from piot.lazy.expr_reader import read_predicate
+from piot.lazy.predicate import columns_of
+from piot.lazy.sql_log import record_sql
+from piot.lazy.sql_pushdown import Pushed, push_down
+
+__all__ = ["DbScan", "scan_db"]
+
+_ALIAS = "q"
+
+
+def scan_db(sql: str, connection: str) -> pl.LazyFrame:
+    """A LazyFrame over the rows of ``sql`` run on the database at ``connection``.
+
+    Args:
+        sql: one SELECT, written in the source's own dialect.
+        connection: ``postgresql://``, ``mysql://``/``mariadb://`` or ``sqlite://`` URL.
+
+    Returns:
+        A LazyFrame whose schema was read from the source once, now; rows are read at collect.
+
+    Raises:
+        ProgrammingError: the URL or the SQL is not valid, or the columns are not unique.
+        NotSupportedError: the SQL is not a query.
+        OperationalError: the source could not answer.
+    """
+    if not isinstance(sql, str) or not isinstance(connection, str):
+        raise ProgrammingError("scan_db(sql, connection) takes the query and the connection URL as strings")
+    source = load_catalog({"sources": {"db": {"url": connection}}}).source("db")
+    query = parse_query(sql, source)
+    schema = discover_schema(source, query)
+    scan = DbScan(source=source, query_sql=query.sql(dialect=source.kind.dialect), schema=tuple(schema.items()))
+    return register_io_source(
+        scan,
+        schema=schema,
+        explain_name="piot.scan_db",
+        explain_detail=f"{source.display_url}: {' '.join(sql.split())[:120]}",
+    )
+
+
+def parse_query(sql: str, source: Source) -> exp.Query:
+    """Parse one SELECT in the source's dialect; anything else is refused with a piot error."""
+    dialect = source.kind.dialect
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except SqlglotError as e:  # ParseError, and TokenError for text that does not even tokenize
+        errors = e.errors if isinstance(e, ParseError) else []
+        detail = errors[0] if errors else {}
+        line, col = detail.get("line"), detail.get("col")
+        message = str(detail.get("description") or e).splitlines()[0]
+        raise ProgrammingError(f"scan_db: the SQL is not valid {dialect} SQL: {message}", line=line, col=col) from e
+    if len(statements) != 1:
+        raise ProgrammingError(f"scan_db takes exactly one SELECT statement, got {len(statements)}")
+    query = statements[0]
+    if not isinstance(query, exp.Query):
+        raise NotSupportedError(f"scan_db reads query results only; got a {query.key.upper()} statement")
+    return query
+
+
+def select_sql(
+    query: exp.Query,
+    dialect: str,
+    columns: Sequence[str] | None = None,
+    where: exp.Expression | None = None,
+    limit: int | None = None,
+) -> str:
+    """``SELECT <columns> FROM (<query>) AS q [WHERE ...] [LIMIT n]`` in ``dialect``.
+
+    >>> q = sqlglot.parse_one("SELECT a, b FROM t", read="postgres")
+    >>> select_sql(q, "postgres", ["b"], exp.false(), 5)
+    'SELECT "b" FROM (SELECT a, b FROM t) AS q WHERE FALSE LIMIT 5'
+    """
+    projection = [exp.column(c, quoted=True) for c in columns] if columns else [exp.Star()]
+    statement = exp.select(*projection).from_(query.copy().subquery(_ALIAS))
+    if where is not None:
+        statement = statement.where(where)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return statement.sql(dialect=dialect)
+
+
+def discover_schema(source: Source, query: exp.Query) -> pl.Schema:
+    """The query's columns and types, read with a ``WHERE 1 = 0`` wrapper (no rows).
+
+    SQLite reports computed columns of an empty result as text; for those, the types of
+    a one-row read are used when it has any (best effort: a NULL there keeps text).
+    """
+    dialect = source.kind.dialect
+    never = exp.EQ(this=exp.Literal.number(1), expression=exp.Literal.number(0))
+    schema = _schema_of(_read(source, select_sql(query, dialect, where=never)))
+    if source.kind.text_dates and any(isinstance(t, pl.String) for t in schema.values()):
+        try:
+            sample = _schema_of(_read(source, select_sql(query, dialect, limit=1)))
+        except OperationalError:  # a NULL in the first row: SQLite cannot type it; keep text
+            return schema
+        schema = pl.Schema(
+            {name: sample.get(name, dtype) if isinstance(dtype, pl.String) else dtype for name, dtype in schema.items()}
+        )
+    return schema
+
+
+def _read(source: Source, statement: str) -> pa.Table:
+    record_sql(statement)
+    return read_arrow(source, statement)
+
+
+def _schema_of(table: pa.Table) -> pl.Schema:
+    try:
+        frame = pl.from_arrow(table)
+    except pl.exceptions.DuplicateError as e:
+        raise ProgrammingError(f"scan_db needs unique column names: {e}") from e
+    assert isinstance(frame, pl.DataFrame)
+    return pl.Schema({name: (pl.String() if isinstance(t, pl.Null) else t) for name, t in frame.schema.items()})
+
+
+@dataclass(frozen=True)
+class DbScan:
+    """The IO source behind a ``scan_db`` frame: picklable, so plans can travel to Ray workers.
+
+    Attributes:
+        source: where to read (its repr hides any password).
+        query_sql: the user's query, as parsed and written back in the source's dialect.
+        schema: the columns and types every read is cast to.
+    """
+
+    source: Source
+    query_sql: str
+    schema: tuple[tuple[str, pl.DataType], ...] = field(repr=False)
+
+    def __call__(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        """Read the rows Polars asks for; called by Polars at collect time."""
+        del batch_size  # one read, one frame
+        schema = dict(self.schema)
+        statement, columns = self.plan_read(with_columns, predicate, n_rows)
+        frame = _conform(pl.from_arrow(_read(self.source, statement)), {c: schema[c] for c in columns})
+        if predicate is not None:
+            frame = frame.filter(predicate)
+        if n_rows is not None:
+            frame = frame.head(n_rows)
+        yield frame.select(with_columns) if with_columns is not None else frame
+
+    def plan_read(
+        self, with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None
+    ) -> tuple[str, list[str]]:
+        """The SQL statement for one read, and the columns it returns."""
+        names = [name for name, _ in self.schema]
+        wanted = set(with_columns if with_columns is not None else names)
+        pushed: Pushed | None = None
+        if predicate is not None:
+            read = merge_ranges(read_predicate(predicate))
+            wanted |= set(predicate.meta.root_names()) | columns_of(read)
+            pushed = push_down(read, dict(self.schema), self.source.kind)
+        columns = [name for name in names if name in wanted] or names[:1]
+        exact = predicate is None or (pushed is not None and pushed.exact)
+        limit = n_rows if n_rows is not None and exact else None
+        where = pushed.condition if pushed is not None else None
+        query = sqlglot.parse_one(self.query_sql, read=self.source.kind.dialect)
+        assert isinstance(query, exp.Query)
+        return select_sql(query, self.source.kind.dialect, columns, where, limit), columns
+
+
+def _conform(data: pl.DataFrame | pl.Series, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    frame = data.to_frame() if isinstance(data, pl.Series) else data
+    try:
+        return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as e:
+        raise DataError(f"scan_db: a column read does not fit the type found when the scan was created: {e}") from e
