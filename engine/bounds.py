@@ -40,7 +40,7 @@ class Range:
 
     def intersect(self, other: Range) -> Range:
         """The values in both ranges."""
-        return Range(_tighter(self.lower, other.lower, lower=True), _tighter(self.upper, other.upper, lower=False))
+        return Range(tighter_edge(self.lower, other.lower, lower=True), tighter_edge(self.upper, other.upper, lower=False))
 
     def union(self, other: Range) -> Range | None:
         """The values in either range, if that is one interval; None if there is a gap."""
@@ -68,7 +68,12 @@ def _looser_upper(a: Edge, b: Edge) -> Edge:
     return a if a.inclusive else b
 
 
-def _tighter(a: Edge | None, b: Edge | None, *, lower: bool) -> Edge | None:
+def tighter_edge(a: Edge | None, b: Edge | None, *, lower: bool) -> Edge | None:
+    """The edge that admits less: the later lower edge or the earlier upper edge (exclusive wins a tie).
+
+    >>> tighter_edge(Edge(dt.datetime(2024, 1, 1), True), Edge(dt.datetime(2024, 1, 1), False), lower=True)
+    Edge(value=datetime.datetime(2024, 1, 1, 0, 0), inclusive=False)
+    """
     if a is None or b is None:
         return a or b
     if a.value != b.value:

@@ -18,34 +18,21 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from piot.lazy.predicate import And, Between, Compare, Predicate, Value, conjuncts
+from piot.bounds import Range, tighter_edge
 from piot.periods import Edge, Period
 
-__all__ = ["Bounds", "bounds_for", "merge_ranges", "tighten", "window_expr", "zone"]
+__all__ = ["bounds_for", "merge_ranges", "window_expr", "zone"]
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
-@dataclass(frozen=True)
-class Bounds:
-    """The lower and upper edge known for a column; None where the side is unbounded."""
-
-    lower: Edge | None = None
-    upper: Edge | None = None
-
-    @property
-    def two_sided(self) -> bool:
-        """True when both edges are known, so the range can be split."""
-        return self.lower is not None and self.upper is not None
-
-
-def bounds_for(predicate: Predicate, column: str, time_zone: str | None = None) -> Bounds:
+def bounds_for(predicate: Predicate, column: str, time_zone: str | None = None) -> Range:
     """The tightest bounds on ``column`` implied by the AND chain of ``predicate``.
 
     Args:
@@ -57,28 +44,10 @@ def bounds_for(predicate: Predicate, column: str, time_zone: str | None = None) 
     >>> bounds_for(Compare("t", ">", datetime(2024, 5, 1, 12)), "t").lower
     Edge(value=datetime.datetime(2024, 5, 1, 12, 0), inclusive=False)
     """
-    found = Bounds()
+    found = Range()
     for part in conjuncts(predicate):
-        found = tighten(found, _part_bounds(part, column, time_zone))
+        found = found.intersect(_part_bounds(part, column, time_zone))
     return found
-
-
-def tighten(a: Bounds, b: Bounds) -> Bounds:
-    """Both sets of bounds at once: the later lower edge and the earlier upper edge.
-
-    >>> lo, hi = Edge(datetime(2024, 1, 1), True), Edge(datetime(2024, 1, 1), False)
-    >>> tighten(Bounds(lower=lo), Bounds(lower=hi)).lower
-    Edge(value=datetime.datetime(2024, 1, 1, 0, 0), inclusive=False)
-    """
-    return Bounds(_pick(a.lower, b.lower, lower=True), _pick(a.upper, b.upper, lower=False))
-
-
-def _pick(a: Edge | None, b: Edge | None, *, lower: bool) -> Edge | None:
-    if a is None or b is None:
-        return a or b
-    if a.value != b.value:
-        return max(a, b) if lower else min(a, b)
-    return a if not a.inclusive else b  # the exclusive edge is the tighter one
 
 
 def merge_ranges(predicate: Predicate) -> Predicate:
@@ -109,7 +78,7 @@ def merge_ranges(predicate: Predicate) -> Predicate:
         key = (part.column, not lower, instant.tzinfo is not None)
         edge = Edge(instant, part.op in (">=", "<="))
         current = best.get(key)
-        if current is None or _pick(current[0], edge, lower=lower) is edge:
+        if current is None or tighter_edge(current[0], edge, lower=lower) is edge:
             best[key] = (edge, part)
     merged = kept + [compare for _, (_, compare) in sorted(best.items(), key=lambda item: item[0])]
     return merged[0] if len(merged) == 1 else And(tuple(merged))
@@ -132,23 +101,23 @@ def _split_between(part: Predicate) -> tuple[Predicate, ...]:
     return (Compare(part.column, low_op, part.low), Compare(part.column, high_op, part.high))
 
 
-def _part_bounds(part: Predicate, column: str, time_zone: str | None) -> Bounds:
+def _part_bounds(part: Predicate, column: str, time_zone: str | None) -> Range:
     if isinstance(part, Compare) and part.column == column:
         value = _as_naive(part.value, time_zone)
         if value is None:
-            return Bounds()
+            return Range()
         if part.op == "==":
-            return Bounds(Edge(value, True), Edge(value, True))
+            return Range(Edge(value, True), Edge(value, True))
         if part.op in (">", ">="):
-            return Bounds(lower=Edge(value, part.op == ">="))
+            return Range(lower=Edge(value, part.op == ">="))
         if part.op in ("<", "<="):
-            return Bounds(upper=Edge(value, part.op == "<="))
+            return Range(upper=Edge(value, part.op == "<="))
     if isinstance(part, Between) and part.column == column:
         low, high = _as_naive(part.low, time_zone), _as_naive(part.high, time_zone)
         if low is None or high is None:
-            return Bounds()
-        return Bounds(Edge(low, part.closed in ("both", "left")), Edge(high, part.closed in ("both", "right")))
-    return Bounds()
+            return Range()
+        return Range(Edge(low, part.closed in ("both", "left")), Edge(high, part.closed in ("both", "right")))
+    return Range()
 
 
 def _as_naive(value: Value, time_zone: str | None) -> datetime | None:

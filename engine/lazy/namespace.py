@@ -22,7 +22,8 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from piot.errors import NotSupportedError, ProgrammingError
-from piot.lazy.bounds import Bounds, window_expr
+from piot.bounds import Range
+from piot.lazy.bounds import window_expr
 from piot.lazy.on_ray import RETURN_AS, check_remote_options, require_ray
 from piot.lazy.plan_reader import read_plan
 from piot.lazy.ray_run import RayJob, RayRun, probe_period
@@ -142,6 +143,6 @@ def _plan_job(
     return RayJob(lf, column, dtype, time_unit, return_as, options, max_concurrency, view.bounds)
 
 
-def _inside(bounds: Bounds, period: Period) -> bool:
+def _inside(bounds: Range, period: Period) -> bool:
     assert bounds.lower is not None and bounds.upper is not None
     return bounds.lower.value >= period.start.value and bounds.upper.value <= period.end.value

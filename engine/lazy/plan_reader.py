@@ -21,7 +21,8 @@ from typing import Any
 import polars as pl
 
 from piot.errors import NotSupportedError
-from piot.lazy.bounds import Bounds, bounds_for, tighten
+from piot.bounds import Range
+from piot.lazy.bounds import bounds_for
 from piot.lazy.predicate import FLIPPED, And, Between, Compare, Op, Opaque, Predicate
 
 __all__ = ["PlanView", "read_plan"]
@@ -65,8 +66,8 @@ class PlanView:
     """
 
     blocking: str | None
-    bounds: Bounds
-    scan_bounds: Bounds
+    bounds: Range
+    scan_bounds: Range
     scans: int
 
 
@@ -97,8 +98,8 @@ class _Walk:
         self.nt = traverser
         self.time_zone = time_zone
         self.blocking: str | None = None
-        self.bounds = Bounds()
-        self.scan_bounds = Bounds()
+        self.bounds = Range()
+        self.scan_bounds = Range()
         self.scans = 0
 
     def run(self, column: str) -> None:
@@ -140,9 +141,9 @@ class _Walk:
         if name is None:
             return
         found = bounds_for(predicate, name, self.time_zone)
-        self.bounds = tighten(self.bounds, found)
+        self.bounds = self.bounds.intersect(found)
         if scan:
-            self.scan_bounds = tighten(self.scan_bounds, found)
+            self.scan_bounds = self.scan_bounds.intersect(found)
 
     def _follow(self, exprs: list[Any], name: str | None, *, replaces_all: bool) -> str | None:
         """The column's name below a projection: renamed, kept, or lost (None)."""

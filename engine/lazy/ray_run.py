@@ -17,7 +17,8 @@ from typing import Any
 import polars as pl
 
 from piot.errors import ProgrammingError
-from piot.lazy.bounds import Bounds, bounds_for, tighten
+from piot.bounds import Range
+from piot.lazy.bounds import bounds_for
 from piot.lazy.expr_reader import read_predicate
 from piot.lazy.on_ray import PeriodTask, decode, require_ray, run_periods, serialize_plan
 from piot.periods import Edge, Period, Unit, choose_unit, split_range
@@ -46,7 +47,7 @@ class RayJob:
     return_as: str
     remote_options: Mapping[str, Any]
     max_concurrency: int
-    plan_bounds: Bounds
+    plan_bounds: Range
 
     @property
     def time_zone(self) -> str | None:
@@ -54,10 +55,10 @@ class RayJob:
         return self.dtype.time_zone if isinstance(self.dtype, pl.Datetime) else None
 
 
-def missing_bound_message(column: str, bounds: Bounds) -> str:
+def missing_bound_message(column: str, bounds: Range) -> str:
     """Say which side of the range is missing and how to bound it.
 
-    >>> message = missing_bound_message("date", Bounds())
+    >>> message = missing_bound_message("date", Range())
     >>> message[:80]
     "execute_on_ray needs a two-sided bound on 'date' to split the work, and the quer"
     >>> "pl.col('date').is_between(start, end)" in message
@@ -74,11 +75,11 @@ def missing_bound_message(column: str, bounds: Bounds) -> str:
     )
 
 
-def plan_periods(bounds: Bounds, time_unit: str) -> list[Period]:
+def plan_periods(bounds: Range, time_unit: str) -> list[Period]:
     """The periods of a two-sided range, ``auto`` resolved by its length.
 
     >>> lo, hi = Edge(datetime(2024, 1, 1), True), Edge(datetime(2024, 3, 31), True)
-    >>> [str(p) for p in plan_periods(Bounds(lo, hi), "monthly")]
+    >>> [str(p) for p in plan_periods(Range(lo, hi), "monthly")]
     ['[2024-01-01, 2024-02-01)', '[2024-02-01, 2024-03-01)', '[2024-03-01, 2024-03-31]']
     """
     assert bounds.lower is not None and bounds.upper is not None
@@ -89,7 +90,7 @@ def plan_periods(bounds: Bounds, time_unit: str) -> list[Period]:
     return split_range(bounds.lower, bounds.upper, unit)
 
 
-def probe_period(bounds: Bounds) -> Period:
+def probe_period(bounds: Range) -> Period:
     """A one-day period inside ``bounds`` when they have a lower edge, else an arbitrary one."""
     start = bounds.lower.value if bounds.lower is not None else datetime(2000, 1, 1)
     return Period(Edge(start, True), Edge(start + timedelta(days=1), False))
@@ -114,7 +115,7 @@ class RayRun:
         require_ray()
         bounds = job.plan_bounds
         if predicate is not None:
-            bounds = tighten(bounds, bounds_for(read_predicate(predicate), job.column, job.time_zone))
+            bounds = bounds.intersect(bounds_for(read_predicate(predicate), job.column, job.time_zone))
         if not bounds.two_sided:
             raise ProgrammingError(missing_bound_message(job.column, bounds))
         schema = job.lf.collect_schema()

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.io.plugins import register_io_source
 
-from piot.lazy.bounds import Bounds, bounds_for, merge_ranges, tighten, window_expr
+from piot.bounds import Range
+from piot.lazy.bounds import bounds_for, merge_ranges, window_expr
 from piot.lazy.plan_reader import read_plan
 from piot.lazy.predicate import And, Between, Compare, to_polars
 from piot.periods import Edge, Period
@@ -35,7 +36,7 @@ JAN1, MAR31 = datetime(2024, 1, 1), datetime(2024, 3, 31)
 def test_a_filter_before_bounds_the_column_at_the_scan() -> None:
     view = read_plan(scan().filter(Q1).select("date", "price"), "date")
     assert view.blocking is None and view.scans == 1
-    assert view.bounds == Bounds(Edge(JAN1, True), Edge(MAR31, True)) == view.scan_bounds
+    assert view.bounds == Range(Edge(JAN1, True), Edge(MAR31, True)) == view.scan_bounds
 
 
 def test_the_column_is_followed_through_renames() -> None:
@@ -46,13 +47,13 @@ def test_the_column_is_followed_through_renames() -> None:
 def test_bounds_from_before_a_redefinition_do_not_count() -> None:
     lf = scan().filter(Q1).with_columns(pl.col("date").dt.offset_by("1y"))
     view = read_plan(lf, "date")
-    assert view.bounds == Bounds() and view.blocking is None
+    assert view.bounds == Range() and view.blocking is None
 
 
 def test_a_filter_on_the_redefined_column_counts_but_does_not_reach_the_scan() -> None:
     lf = scan().with_columns(pl.col("date").dt.offset_by("1y")).filter(Q1)
     view = read_plan(lf, "date")
-    assert view.bounds.two_sided and view.scan_bounds == Bounds()
+    assert view.bounds.two_sided and view.scan_bounds == Range()
 
 
 @pytest.mark.parametrize(
@@ -94,7 +95,7 @@ def test_windows_use_the_column_type() -> None:
 def test_bounds_keep_the_tightest_edges() -> None:
     predicate = And((Between("d", date(2024, 1, 1), date(2024, 3, 31)), Compare("d", ">", date(2024, 1, 1))))
     assert bounds_for(predicate, "d").lower == Edge(JAN1, False)
-    assert tighten(Bounds(upper=Edge(MAR31, True)), Bounds(upper=Edge(MAR31, False))).upper == Edge(MAR31, False)
+    assert Range(upper=Edge(MAR31, True)).intersect(Range(upper=Edge(MAR31, False))).upper == Edge(MAR31, False)
     assert merge_ranges(predicate) == And((Compare("d", ">", date(2024, 1, 1)), Compare("d", "<=", date(2024, 3, 31))))
 
 
