@@ -177,5 +177,6 @@ def _absolute_sqlite_url(url: str, base: Path) -> str:
     """``sqlite://demo.db`` or ``sqlite:demo.db`` relative to the catalog; ``sqlite:///abs/path`` as is."""
     path = url.split(":", 1)[1]
     path = path[2:] if path.startswith("//") else path
+    path = re.sub(r"^/+", "/", path)  # sqlite:////abs/path (SQLAlchemy's form) is /abs/path too
     resolved = Path(path) if Path(path).is_absolute() else (base / path).resolve()
     return f"sqlite://{resolved}"

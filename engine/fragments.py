@@ -107,4 +107,8 @@ def fragment_sql(
     select = exp.select(*columns).from_(table)
     if conditions:
         select = select.where(exp.and_(*conditions))
+    if dialect == "mysql":  # a plain DATETIME cast drops the microseconds of the bound
+        for cast in select.find_all(exp.Cast):
+            if cast.to.is_type(exp.DataType.Type.TIMESTAMP):
+                cast.set("to", exp.DataType.build("DATETIME(6)", dialect="mysql"))
     return select.sql(dialect=dialect)

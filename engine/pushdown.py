@@ -64,14 +64,20 @@ def pushable(
     """
     if any(not isinstance(node, _ALLOWED) for node in conjunct.walk()):
         return None
-    for node in conjunct.find_all(*_RANGE_COMPARISONS, exp.NEQ, exp.Not):
-        if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):
-            continue  # IS NOT NULL means the same everywhere
+    for node in conjunct.walk():
+        negated = isinstance(node, (exp.NEQ, exp.Not)) or bool(node.args.get("negate"))  # NOT LIKE is Like(negate=True)
+        if not (negated or isinstance(node, _RANGE_COMPARISONS)) or _is_null_test(node):
+            continue  # IS [NOT] NULL means the same everywhere
         if any(_column_type(c, types).sql == "TEXT" for c in node.find_all(exp.Column)):
             return None
     if not text_dates or not any(_column_type(c, types).is_temporal for c in conjunct.find_all(exp.Column)):
         return _typed_literals(conjunct.copy(), types)
     return _widened_for_text_dates(conjunct, types)
+
+
+def _is_null_test(node: exp.Expression) -> bool:
+    inner = node.this if isinstance(node, exp.Not) else node
+    return isinstance(inner, exp.Is)
 
 
 def _column_type(column: exp.Column, types: dict[str, ColumnType]) -> ColumnType:

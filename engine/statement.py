@@ -100,7 +100,9 @@ def _parse_one(sql: str, dialect: str) -> exp.Query:
             col = max(1, col - len(near) + 1)
         raise ProgrammingError(detail, line=line, col=col) from e
     except TokenError as e:
-        raise ProgrammingError(f"syntax error: {str(e).splitlines()[0]}") from e
+        line, col = _unterminated_quote(sql)
+        what = "unterminated quoted text" if line else str(e).splitlines()[0]
+        raise ProgrammingError(f"syntax error: {what}", line=line, col=col) from e
     if not statements:
         raise ProgrammingError("empty statement: write one SELECT query")
     if len(statements) > 1:
@@ -114,6 +116,35 @@ def _parse_one(sql: str, dialect: str) -> exp.Query:
     for node in statement.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Into, exp.Lock):
         raise NotSupportedError(f"{node.key.upper()} is not allowed: piot runs read-only queries only")
     return statement
+
+
+def _unterminated_quote(sql: str) -> tuple[int | None, int | None]:
+    """Line and column of a quote that is never closed, skipping comments.
+
+    >>> _unterminated_quote("select 1\\nwhere b = 'abc")
+    (2, 11)
+    """
+    index, length, opened = 0, len(sql), None
+    while index < length:
+        char = sql[index]
+        if opened is None and sql.startswith("--", index):
+            index = sql.find("\n", index)
+            index = length if index < 0 else index
+        elif opened is None and sql.startswith("/*", index):
+            end = sql.find("*/", index + 2)
+            index = length if end < 0 else end + 1
+        elif opened is None and char in "'\"":
+            opened = index
+        elif opened is not None and char == sql[opened]:
+            if sql.startswith(char * 2, index):
+                index += 1  # a doubled quote inside the text
+            else:
+                opened = None
+        index += 1
+    if opened is None:
+        return None, None
+    line = sql.count("\n", 0, opened) + 1
+    return line, opened - (sql.rfind("\n", 0, opened) + 1) + 1
 
 
 def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: int | None = None) -> exp.Query:

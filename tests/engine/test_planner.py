@@ -115,16 +115,16 @@ MYSQL_DAILY = (
     [
         (
             "[2024-01-31 10:00:00, 2024-02-01)",
-            "SELECT `id`, `ts`, `name` FROM `t` WHERE `ts` >= CAST('2024-01-31 10:00:00' AS DATETIME) "
-            "AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME) AND `name` = 'x' "
-            "AND (`ts` >= CAST('2024-01-31 10:00:00' AS DATETIME) AND `ts` < CAST('2024-02-01 00:00:00' AS DATETIME))",
+            "SELECT `id`, `ts`, `name` FROM `t` WHERE `ts` >= CAST('2024-01-31 10:00:00' AS DATETIME(6)) "
+            "AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME(6)) AND `name` = 'x' "
+            "AND (`ts` >= CAST('2024-01-31 10:00:00' AS DATETIME(6)) AND `ts` < CAST('2024-02-01 00:00:00' AS DATETIME(6)))",
             None,
         ),
         (
             "[2024-02-01, 2024-02-01 06:00:00)",
-            "SELECT `id`, `ts`, `name` FROM `t` WHERE `ts` >= CAST('2024-01-31 10:00:00' AS DATETIME) "
-            "AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME) AND `name` = 'x' "
-            "AND (`ts` >= CAST('2024-02-01 00:00:00' AS DATETIME) AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME))",
+            "SELECT `id`, `ts`, `name` FROM `t` WHERE `ts` >= CAST('2024-01-31 10:00:00' AS DATETIME(6)) "
+            "AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME(6)) AND `name` = 'x' "
+            "AND (`ts` >= CAST('2024-02-01 00:00:00' AS DATETIME(6)) AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME(6)))",
             None,
         ),
     ],
@@ -356,7 +356,7 @@ def _where_terms(fragment_sql: str, dialect: str) -> list[str]:
             "select id from my.t where ts between '2024-01-01' and '2024-01-05 12:00' and name like 'x%' and lower(name) = 'x'",
             "mysql",
             [
-                "`ts` BETWEEN CAST('2024-01-01 00:00:00' AS DATETIME) AND CAST('2024-01-05 12:00:00' AS DATETIME)",
+                "`ts` BETWEEN CAST('2024-01-01 00:00:00' AS DATETIME(6)) AND CAST('2024-01-05 12:00:00' AS DATETIME(6))",
                 "`name` LIKE 'x%'",
             ],
         ),

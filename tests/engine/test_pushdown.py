@@ -266,10 +266,6 @@ def test_sqlite_like_is_a_superset() -> None:
     assert typed <= _sqlite_ids(rows, "id integer, name text", pushed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SQLite's LIKE ignores ASCII case, so a pushed NOT LIKE drops rows ('Abc') that the typed answer keeps",
-)
 def test_sqlite_not_like_keeps_every_row() -> None:
     rows = [(1, "abc"), (2, "Abc"), (3, "xyz")]
     frame = pl.DataFrame(rows, schema=["id", "name"], orient="row")  # noqa: F841 - read by DuckDB

@@ -227,7 +227,6 @@ def test_unterminated_string_is_a_programming_error() -> None:
         _parse("select 'abc")
 
 
-@pytest.mark.xfail(strict=True, reason="tokenizer errors (unterminated string) carry no line/column")
 def test_unterminated_string_has_a_location() -> None:
     with pytest.raises(ProgrammingError) as info:
         _parse("select 1,\n 'abc")
