@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from piot.periods import Edge
-from piot.timefold import constant_time
+from piot.timefold import TimeValue, constant_time
 
 _FLIPPED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ}
 _NEGATED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LTE, exp.GTE: exp.LT, exp.LT: exp.GTE, exp.LTE: exp.GT}
@@ -103,7 +103,7 @@ def column_range(condition: exp.Expression, column: str, *, is_date: bool, table
         low, high = constant_time(condition.args["low"]), constant_time(condition.args["high"])
         if low is None or high is None or condition.args.get("symmetric"):
             return Range()
-        return Range(_edge(exp.GTE, low.value, is_date), _edge(exp.LTE, high.value, is_date))
+        return Range(_edge(exp.GTE, _operand(low, is_date), is_date), _edge(exp.LTE, _operand(high, is_date), is_date))
     if isinstance(condition, exp.Not) and type(_unparen(condition.this)) in _NEGATED:
         inner = _unparen(condition.this)
         return _comparison_range(_NEGATED[type(inner)], inner.left, inner.right, column, is_date, table)
@@ -125,13 +125,18 @@ def _comparison_range(
         if not _is_column(right, column, table):
             return Range()
         left, right, op = right, left, _FLIPPED[op]
-    value = constant_time(right)
-    if value is None:
+    found = constant_time(right)
+    if found is None:
         return Range()
+    value = _operand(found, is_date)
     if op is exp.EQ:
-        return Range(_edge(exp.GTE, value.value, is_date), _edge(exp.LTE, value.value, is_date))
-    edge = _edge(op, value.value, is_date)
+        return Range(_edge(exp.GTE, value, is_date), _edge(exp.LTE, value, is_date))
+    edge = _edge(op, value, is_date)
     return Range(lower=edge) if op in (exp.GT, exp.GTE) else Range(upper=edge)
+
+
+def _operand(value: TimeValue, is_date: bool) -> dt.datetime:
+    return value.as_date_operand() if is_date else value.value
 
 
 def _is_column(node: exp.Expression, column: str, table: str | None) -> bool:

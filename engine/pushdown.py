@@ -96,8 +96,9 @@ def _typed_literals(condition: exp.Expression, types: dict[str, ColumnType]) -> 
             operand = node.args.get(key)
             value = constant_time(operand) if operand is not None and not isinstance(operand, exp.Column) else None
             if value is not None:
-                midnight = value.value.time() == dt.time()
-                operand.replace(time_literal(TimeValue(value.value, is_date=is_date and (value.is_date or midnight))))
+                instant = value.as_date_operand() if is_date else value.value
+                midnight = instant.time() == dt.time()
+                operand.replace(time_literal(TimeValue(instant, is_date=is_date and (value.is_date or midnight))))
     return condition
 
 

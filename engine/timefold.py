@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -49,10 +49,19 @@ _UNIT_ALIASES = {
 
 @dataclass(frozen=True)
 class TimeValue:
-    """A constant instant from SQL: the value and whether it was typed as a DATE."""
+    """A constant instant from SQL: the value, whether it was typed as a DATE, and whether it was bare text.
+
+    Bare text takes the type of what it is compared with: against a DATE column,
+    ``'2024-03-10 12:00'`` means the date 2024-03-10, as in PostgreSQL.
+    """
 
     value: dt.datetime
     is_date: bool
+    untyped: bool = field(default=False, compare=False, repr=False)
+
+    def as_date_operand(self) -> dt.datetime:
+        """The value when compared with a DATE: bare text is cut to its date, typed values stay as they are."""
+        return dt.datetime.combine(self.value.date(), dt.time()) if self.untyped else self.value
 
 
 def parse_time_text(text: str) -> dt.datetime | None:
@@ -82,7 +91,7 @@ def constant_time(node: exp.Expression) -> TimeValue | None:
         return constant_time(node.this)
     if isinstance(node, exp.Literal) and node.is_string:
         value = parse_time_text(node.this)
-        return TimeValue(value, is_date=len(node.this.strip()) == 10) if value else None
+        return TimeValue(value, is_date=len(node.this.strip()) == 10, untyped=True) if value else None
     if isinstance(node, (exp.Cast, exp.TryCast)) and isinstance(node.this, exp.Literal) and node.this.is_string:
         value = parse_time_text(node.this.this)
         if value is None:

@@ -182,13 +182,6 @@ def test_times_of_day(sql: str, on_date: Range, on_timestamp: Range) -> None:
     assert _range(sql, is_date=False) == on_timestamp
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an untyped string with a time of day is cast to DATE by PostgreSQL and DuckDB "
-        "(d >= '2024-03-10 12:00' admits 2024-03-10) but column_range rounds it up as a timestamp"
-    ),
-)
 @pytest.mark.parametrize(
     "sql",
     [

@@ -294,13 +294,6 @@ def test_timestamptz_offset_is_kept() -> None:
     assert typed <= {r[0] for r in con.execute(f"select id from t where {pushed}").fetchall()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an untyped time-of-day string compared with a DATE column means that date in PostgreSQL; "
-        "pushing it as CAST(... AS TIMESTAMP) fetches fewer rows than the source's own answer"
-    ),
-)
 @pytest.mark.parametrize("sql", ["d >= '2024-03-10 12:00'", "d = '2024-03-10 12:00'"])
 def test_untyped_time_of_day_on_a_date_column_is_pushed_soundly(sql: str) -> None:
     frame = pl.DataFrame({"id": [1, 2, 3], "d": [dt.date(2024, 3, 9), dt.date(2024, 3, 10), dt.date(2024, 3, 11)]})  # noqa: F841
