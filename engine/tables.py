@@ -64,7 +64,8 @@ def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[Ta
             raise _located(type(e), e.message, table) from None
         scan_name = f"{SCAN_PREFIX}{len(references)}"
         alias = table.alias or table.name
-        replacement = exp.Table(this=exp.to_identifier(scan_name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        alias_node = table.args["alias"].this if table.args.get("alias") else table.this  # keeps its quoting
+        replacement = exp.Table(this=exp.to_identifier(scan_name), alias=exp.TableAlias(this=alias_node.copy()))
         table.replace(replacement)
         references.append(TableReference(scan_name, alias, info))
     return query, references
