@@ -17,11 +17,15 @@ from piot.dbapi import (
     Cursor,
     Date,
     DateFromTicks,
+    QueryProgress,
     Time,
     TimeFromTicks,
     Timestamp,
     TimestampFromTicks,
+    apilevel,
     connect,
+    paramstyle,
+    threadsafety,
 )
 from piot.lazy import scan_db  # also registers the lf.piot LazyFrame namespace
 from piot.errors import (
@@ -38,11 +42,6 @@ from piot.errors import (
 )
 
 __version__ = "0.1.0"
-
-# PEP 249 module globals
-apilevel = "2.0"
-threadsafety = 1  # threads may share the module, not connections
-paramstyle = "qmark"
 
 __all__ = [
     # globals
@@ -65,6 +64,7 @@ __all__ = [
     # objects
     "Connection",
     "Cursor",
+    "QueryProgress",
     # types
     "Date",
     "Time",

@@ -7,18 +7,33 @@ This is the one module that starts Ray. On a laptop Ray starts locally by itself
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from piot.connectors.redact import redact_url
 from piot.errors import OperationalError, ProgrammingError
 
+_STARTING = threading.Lock()  # two threads must not both start a local Ray
+
+
 def ensure_ray(address: str | None = None) -> None:
-    """Start a local Ray, or connect to ``address`` / ``$RAY_ADDRESS``, unless Ray is already initialised."""
+    """Start a local Ray, or connect to ``address`` / ``$RAY_ADDRESS``, unless Ray is already initialised.
+
+    Safe to call from several threads at once: only one of them starts Ray.
+    """
     import ray
 
     if ray.is_initialized():
         return
+    with _STARTING:
+        if not ray.is_initialized():
+            _start(address)
+
+
+def _start(address: str | None) -> None:
+    import ray
+
     target = address or os.environ.get("RAY_ADDRESS") or None
     try:
         ray.init(address=target, include_dashboard=False, log_to_driver=False, configure_logging=False)

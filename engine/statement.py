@@ -182,7 +182,9 @@ def literal_for(value: Any) -> exp.Expression:
         return exp.true() if value else exp.false()
     if isinstance(value, (float, decimal.Decimal)) and not math.isfinite(value):
         return exp.cast(exp.Literal.string(str(float(value))), exp.DataType.Type.DOUBLE)
-    if isinstance(value, (int, float, decimal.Decimal)):
+    if isinstance(value, float):  # a bare 0.1 would be read back as an exact decimal
+        return exp.cast(exp.Literal.number(repr(value)), exp.DataType.Type.DOUBLE)
+    if isinstance(value, (int, decimal.Decimal)):
         return exp.Literal.number(value)
     if isinstance(value, str):
         return exp.Literal.string(value)

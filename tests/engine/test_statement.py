@@ -274,8 +274,8 @@ LITERALS: list[tuple[Any, str, str, str]] = [
     (42, "42", "42", "42"),
     (-5, "-5", "-5", "-5"),
     (2**70, "1180591620717411303424", "1180591620717411303424", "1180591620717411303424"),
-    (1.5, "1.5", "1.5", "1.5"),
-    (-0.25, "-0.25", "-0.25", "-0.25"),
+    (1.5, "CAST(1.5 AS DOUBLE PRECISION)", "CAST(1.5 AS DOUBLE)", "CAST(1.5 AS REAL)"),  # floats stay floats
+    (-0.25, "CAST(-0.25 AS DOUBLE PRECISION)", "CAST(-0.25 AS DOUBLE)", "CAST(-0.25 AS REAL)"),
     (decimal.Decimal("1.10"), "1.10", "1.10", "1.10"),
     (decimal.Decimal("-3.5"), "-3.5", "-3.5", "-3.5"),
     ("plain", "'plain'", "'plain'", "'plain'"),
