@@ -28,7 +28,36 @@ def ensure_ray(address: str | None = None) -> None:
         return
     with _STARTING:
         if not ray.is_initialized():
+            if threading.current_thread() is threading.main_thread():
+                _start(address)
+            else:
+                _start_on_keeper_thread(address)
+
+
+def _start_on_keeper_thread(address: str | None) -> None:
+    """Start Ray from a thread that lives as long as the process.
+
+    A local Ray's processes die with the thread that started them (Linux delivers their
+    parent-death signal per thread), so a query run from a short-lived thread must not be
+    the one that starts them.
+    """
+    started = threading.Event()
+    failure: list[BaseException] = []
+
+    def keep() -> None:
+        try:
             _start(address)
+        except BaseException as e:  # handed to the caller's thread below
+            failure.append(e)
+        finally:
+            started.set()
+        if not failure:
+            threading.Event().wait()  # parked for the life of the process
+
+    threading.Thread(target=keep, name="piot-ray-keeper", daemon=True).start()
+    started.wait()
+    if failure:
+        raise failure[0]
 
 
 def _start(address: str | None) -> None:

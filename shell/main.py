@@ -8,25 +8,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TextIO
-
-import sqlglot
-from sqlglot.tokens import TokenType
 
 import piot
 from piot.connectors.catalog import TIME_UNITS
 from piot.errors import Error
-from piot.shell.output import FORMATS, render
+from piot.shell import meta
+from piot.shell.config import Preferences, load_preferences
+from piot.shell.output import FORMATS
+from piot.shell.progress import ProgressView
+from piot.shell.raystart import RayStarter
+from piot.shell.runner import Runner, ShellState
+from piot.shell.statements import format_error, one_line, split_statements
 
-SCREEN_ROWS = 1000
-HELP = """\
-End each statement with ;  (it may span several lines).
-  \\q        quit
-  \\l        list the catalog's sources
-  \\?        this help
-Prefix a query with EXPLAIN to see its fragments without running it."""
+__all__ = ["find_catalog", "format_error", "main", "split_statements"]
+
+USER_CATALOG = "~/.config/piot/catalog.toml"
+DEMO_DIR = "~/.cache/piot/demo"
 
 
 def find_catalog(explicit: str | None) -> Path:
@@ -35,172 +35,131 @@ def find_catalog(explicit: str | None) -> Path:
         return Path(explicit).expanduser()
     if os.environ.get("PIOT_CATALOG"):
         return Path(os.environ["PIOT_CATALOG"]).expanduser()
-    for candidate in (Path("piot.toml"), Path("~/.config/piot/catalog.toml").expanduser()):
+    for candidate in (Path("piot.toml"), Path(USER_CATALOG).expanduser()):
         if candidate.exists():
             return candidate
-    raise Error("no catalog: pass --catalog FILE, set PIOT_CATALOG, or create ./piot.toml (try --demo)")
-
-
-def split_statements(text: str) -> list[str]:
-    """Cut a script into statements at semicolons outside strings and comments.
-
-    >>> split_statements("select 1; select ';' ;\\n")
-    ['select 1', "select ';'"]
-    """
-    statements, start = [], 0
-    try:
-        tokens = sqlglot.Tokenizer().tokenize(text)
-    except sqlglot.errors.TokenError:
-        return [text.strip()] if text.strip() else []
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
-            statements.append(text[start : token.start].strip())
-            start = token.end + 1
-    statements.append(text[start:].strip())
-    return [s for s in statements if s]
-
-
-def format_error(error: Error, sql: str | None = None) -> str:
-    """One line (plus the SQL line and a caret for syntax errors) describing ``error``."""
-    message = f"ERROR: {error}"
-    if sql and error.line and error.col:
-        lines = sql.splitlines()
-        if 0 < error.line <= len(lines):
-            line = lines[error.line - 1]
-            message += f"\n  {line}\n  {' ' * max(error.col - 1, 0)}^"
-    return message
-
-
-class Runner:
-    """Runs statements on one connection and prints their results."""
-
-    def __init__(self, connection: piot.Connection, fmt: str, out: TextIO, err: TextIO) -> None:
-        self.connection = connection
-        self.fmt = fmt
-        self.out = out
-        self.err = err
-
-    def run(self, sql: str, *, interactive: bool = False) -> bool:
-        """Run one statement or meta-command; print the result or the error. True on success."""
-        text = sql.strip().rstrip(";").strip()
-        if not text:
-            return True
-        if text.startswith("\\"):
-            return self.meta(text)
-        cursor = self.connection.cursor()
-        try:
-            cursor.execute(text)
-        except Error as e:
-            print(format_error(e, text), file=self.err)
-            return False
-        except KeyboardInterrupt:
-            cursor.cancel()
-            print("cancelled", file=self.err)
-            return False
-        frame = cursor.fetch_polars()
-        print(render(frame, self.fmt, max_rows=SCREEN_ROWS if interactive else None), file=self.out)
-        return True
-
-    def meta(self, command: str) -> bool:
-        """The backslash commands of the prompt."""
-        name = command.split()[0]
-        if name in ("\\?", "\\h", "\\help"):
-            print(HELP, file=self.out)
-        elif name == "\\l":
-            catalog = self.connection.engine.catalog
-            for source in catalog.sources.values():
-                print(f"{source.name}\t{source.kind.name}\t{source.display_url}", file=self.out)
-        else:
-            print(f"ERROR: unknown command {name} (\\? lists the commands)", file=self.err)
-            return False
-        return True
-
-
-def interactive(runner: Runner) -> int:
-    """The prompt: multi-line statements ending with ';', history, SQL highlighting."""
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-    from prompt_toolkit.history import FileHistory
-    from prompt_toolkit.key_binding import KeyBindings
-    from prompt_toolkit.lexers import PygmentsLexer
-    from pygments.lexers.sql import PostgresLexer
-
-    bindings = KeyBindings()
-
-    @bindings.add("enter")
-    def _(event) -> None:  # type: ignore[no-untyped-def]
-        text = event.current_buffer.text.strip()
-        if not text or text.endswith(";") or text.startswith("\\") or text.lower() in ("quit", "exit"):
-            event.current_buffer.validate_and_handle()
-        else:
-            event.current_buffer.insert_text("\n")
-
-    history_path = Path("~/.local/share/piot/history").expanduser()
-    history_path.parent.mkdir(parents=True, exist_ok=True)
-    session: PromptSession[str] = PromptSession(
-        history=FileHistory(str(history_path)),
-        auto_suggest=AutoSuggestFromHistory(),
-        lexer=PygmentsLexer(PostgresLexer),
-        multiline=True,
-        key_bindings=bindings,
-        prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ",
-    )
-    sources = ", ".join(sorted(runner.connection.engine.catalog.sources))
-    print(f"piot-sql {piot.__version__} — sources: {sources}. \\? for help, \\q to quit.", file=runner.err)
-    while True:
-        try:
-            text = session.prompt("piot> ")
-        except KeyboardInterrupt:
-            continue
-        except EOFError:
-            return 0
-        if text.strip() in ("\\q", "quit", "exit"):
-            return 0
-        for statement in split_statements(text) if not text.strip().startswith("\\") else [text]:
-            runner.run(statement, interactive=True)
+    raise Error(f"no catalog: pass --catalog FILE, set PIOT_CATALOG, or create ./piot.toml or {USER_CATALOG} (or try --demo)")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(prog="piot-sql", description="SQL over time-partitioned tables in several databases.")
-    parser.add_argument("--catalog", help="catalog TOML file (default: $PIOT_CATALOG, ./piot.toml, ~/.config/piot/catalog.toml)")
-    parser.add_argument("--demo", action="store_true", help="use the demo catalog (generated on first use)")
-    parser.add_argument("-c", "--command", help="run this SQL and exit")
-    parser.add_argument("-f", "--file", help="run the statements in this file and exit")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    parser.add_argument("--catalog", help=f"catalog TOML file (default: $PIOT_CATALOG, ./piot.toml, {USER_CATALOG})")
+    parser.add_argument("--demo", action="store_true", help=f"use the demo catalog (generated in {DEMO_DIR} on first use)")
+    one_shot = parser.add_mutually_exclusive_group()
+    one_shot.add_argument("-c", "--command", help="run this SQL and exit")
+    one_shot.add_argument("-f", "--file", help="run the statements in this file and exit")
+    parser.add_argument("--format", choices=FORMATS, help="output format (default: the config file's, else table)")
     parser.add_argument("--time-unit", choices=TIME_UNITS, help="default split unit for tables without one")
     parser.add_argument("--ray-address", help="Ray cluster address (default: $RAY_ADDRESS or a local Ray)")
+    parser.add_argument("--max-concurrency", type=int, default=100, help="most Ray tasks in flight at once (default 100)")
     return parser.parse_args(argv)
+
+
+def _connect(args: argparse.Namespace) -> piot.Connection:
+    if args.demo:
+        from piot.demo import generate_demo
+
+        catalog_path = generate_demo(Path(DEMO_DIR).expanduser())
+    else:
+        catalog_path = find_catalog(args.catalog)
+    return piot.connect(
+        str(catalog_path), time_unit=args.time_unit, ray_address=args.ray_address, max_concurrency=args.max_concurrency
+    )
+
+
+def _read_script(args: argparse.Namespace) -> str:
+    if args.command is not None:
+        return str(args.command)
+    if args.file is not None:
+        try:
+            return Path(args.file).read_text(encoding="utf-8")
+        except OSError as e:
+            raise Error(f"cannot read {args.file}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise Error(f"cannot read {args.file}: not UTF-8 text") from None
+    return sys.stdin.read()
+
+
+def run_batch(connection: piot.Connection, state: ShellState, args: argparse.Namespace) -> int:
+    """Run -c, -f or stdin without a prompt; 0 if every statement succeeded."""
+    with ExitStack() as stack:
+        make_view: Callable[[Callable[[], None]], ProgressView] | None = None
+        if sys.stdout.isatty() and not sys.stdin.isatty():
+            from prompt_toolkit.input import create_pipe_input
+
+            keys = stack.enter_context(create_pipe_input())  # the bar must not read the script from stdin
+            make_view = lambda cancel: ProgressView(cancel, input=keys)  # noqa: E731
+        runner = Runner(
+            connection, state, out=sys.stdout, err=sys.stderr, show_progress=sys.stdout.isatty(), make_view=make_view
+        )
+        stack.callback(runner.close)
+        try:
+            script = _read_script(args)
+        except Error as e:
+            runner.error(str(e))
+            return 1
+        try:
+            runner.run_script(script)
+        except meta.Quit:
+            pass
+        return 1 if runner.failed else 0
+
+
+def run_interactive(connection: piot.Connection, state: ShellState, preferences: Preferences) -> int:
+    """The prompt, with Ray and the completion names loading in the background."""
+    from piot.shell.completer import SqlCompleter
+    from piot.shell.metadata import MetadataLoader
+    from piot.shell.repl import make_session, open_history, run_repl
+
+    ray = RayStarter(connection.engine.options.ray_address)
+    ray.start()
+    metadata = MetadataLoader(connection)
+    metadata.start()
+    runner = Runner(
+        connection,
+        state,
+        out=sys.stdout,
+        err=sys.stderr,
+        interactive=True,
+        show_progress=sys.stdout.isatty(),
+        ray=ray,
+        metadata=metadata,
+    )
+    completer = SqlCompleter(lambda: metadata.metadata, metadata.request, meta.completions())
+    session = make_session(completer, open_history(preferences.history_path, preferences.history_size))
+    try:
+        return run_repl(runner, session)
+    finally:
+        runner.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``piot-sql`` console script."""
     args = parse_args(argv)
     try:
-        if args.demo:
-            from piot.demo import generate_demo
-
-            catalog_path = generate_demo(Path("~/.cache/piot/demo").expanduser())
-        else:
-            catalog_path = find_catalog(args.catalog)
-        connection = piot.connect(str(catalog_path), time_unit=args.time_unit, ray_address=args.ray_address)
+        preferences = load_preferences()
+        connection = _connect(args)
     except Error as e:
-        print(f"ERROR: {e}", file=sys.stderr)
+        print(f"ERROR: {one_line(str(e))}", file=sys.stderr)
         return 1
-    runner = Runner(connection, args.format, sys.stdout, sys.stderr)
-    if args.command is not None:
-        scripts = [args.command]
-    elif args.file is not None:
-        try:
-            scripts = [Path(args.file).read_text(encoding="utf-8")]
-        except OSError as e:
-            print(f"ERROR: cannot read {args.file}: {e.strerror}", file=sys.stderr)
-            return 1
-    elif not sys.stdin.isatty():
-        scripts = [sys.stdin.read()]
-    else:
-        return interactive(runner)
-    ok = all([runner.run(statement) for script in scripts for statement in split_statements(script)])
-    return 0 if ok else 1
+    except OSError as e:  # writing the demo data
+        print(f"ERROR: {one_line(str(e))}", file=sys.stderr)
+        return 1
+    state = ShellState.from_preferences(preferences, args.format)
+    try:
+        if args.command is not None or args.file is not None or not sys.stdin.isatty():
+            return run_batch(connection, state, args)
+        return run_interactive(connection, state, preferences)
+    except KeyboardInterrupt:
+        print("Cancelled.", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as e:  # a bug must still be one line, not a traceback
+        print(f"ERROR: internal error: {type(e).__name__}: {one_line(str(e))}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -83,3 +83,53 @@ def test_missing_catalog_says_which_file(tmp_path: Path) -> None:
 
 def test_split_statements_ignores_semicolons_in_strings() -> None:
     assert split_statements("select ';' as a; select 2;;") == ["select ';' as a", "select 2"]
+
+
+def test_a_script_runs_on_after_an_error_and_exits_1_leaving_no_ray_behind(catalog: Path, tmp_path: Path) -> None:
+    script = tmp_path / "mixed.sql"
+    script.write_text(
+        "\\T json\n"
+        "select id, trade_date from m.trades where trade_date between '2024-02-01' and '2024-03-01' order by id;\n"
+        "select nope from m.trades;\n"
+        "\\T markdown\n"
+        "select count(*) as n from m.trades; \\q\n"
+        "select 'never run' from m.trades;\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "piot.shell.main", "--catalog", str(catalog), "-f", str(script)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 1
+    assert out.splitlines() == [
+        '[{"id": 2, "trade_date": "2024-02-01"}, {"id": 3, "trade_date": "2024-03-01"}]',
+        "| n   |",
+        "| --: |",
+        "| 4   |",
+        "",
+        "(1 row)",
+    ]
+    assert err.splitlines() == [
+        "Output format is json.",
+        "ERROR: unknown column 'nope' (reading m.trades) (line 1, column 8)",
+        "  select nope from m.trades",
+        "         ^",
+        "Output format is markdown.",
+    ]
+    assert "Traceback" not in err
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert not [line for line in listing.splitlines() if "raylet" in line and f"_{child.pid}/" in line]
+
+
+def test_stdin_runs_commands_too_without_starting_ray(catalog: Path) -> None:
+    done = run_cli("--catalog", str(catalog), stdin="\\T tsv\n\\explain on\nselect id from m.trades;\n\\dt\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("step\tsource\tperiod_start\tperiod_end\tsql\tnote\nfragment\tm\t")
+    assert "m.trades\ttrade_date\t\n" in done.stdout  # NULL time_unit: an empty field
+    assert done.stderr == "Output format is tsv.\nExplain mode is on.\n"
+
+
+def test_missing_script_file_is_one_line(catalog: Path, tmp_path: Path) -> None:
+    done = run_cli("--catalog", str(catalog), "-f", str(tmp_path / "none.sql"))
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"ERROR: cannot read {tmp_path / 'none.sql'}: No such file or directory\n"

@@ -1,0 +1,93 @@
+"""Preferences of the prompt, read from ``~/.config/piot/config.toml`` (or ``$PIOT_CONFIG``).
+
+Example file::
+
+    format = "table"        # table | csv | tsv | json | markdown | vertical
+    row_limit = 1000        # rows shown on screen; 0 shows every row
+    timing = false          # print how long each query took
+    expanded = false        # one block per row (as \\x)
+    history_size = 5000     # statements kept in the history file
+    history_file = "~/.local/share/piot/history"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from piot.errors import ProgrammingError
+from piot.shell.output import FORMATS
+
+CONFIG_ENV = "PIOT_CONFIG"
+DEFAULT_CONFIG = "~/.config/piot/config.toml"
+DEFAULT_HISTORY = "~/.local/share/piot/history"
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the config file may set; every field has a default."""
+
+    format: str = "table"
+    row_limit: int = 1000
+    timing: bool = False
+    expanded: bool = False
+    history_size: int = 5000
+    history_file: str = DEFAULT_HISTORY
+
+    @property
+    def history_path(self) -> Path:
+        """The history file with ``~`` expanded."""
+        return Path(self.history_file).expanduser()
+
+
+def config_path() -> Path:
+    """``$PIOT_CONFIG`` if set, else ``~/.config/piot/config.toml``."""
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG).expanduser()
+
+
+def load_preferences(path: Path | None = None) -> Preferences:
+    """Read the preferences; defaults when the file does not exist.
+
+    Raises:
+        ProgrammingError: one line naming the file and what is wrong in it.
+    """
+    path = path or config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Preferences()
+    except OSError as e:
+        raise ProgrammingError(f"config file {str(path)!r} cannot be read: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ProgrammingError(f"config file {str(path)!r} is not valid TOML: {e}") from None
+    return preferences_from(data, str(path))
+
+
+def preferences_from(data: Mapping[str, Any], origin: str = "<dict>") -> Preferences:
+    """Check and convert the settings of a config file.
+
+    >>> preferences_from({"format": "csv", "row_limit": 10}).row_limit
+    10
+    >>> preferences_from({"colour": "red"}, "c.toml")
+    Traceback (most recent call last):
+    ...
+    piot.errors.ProgrammingError: config file 'c.toml': unknown setting 'colour' (known: format, row_limit, timing, expanded, history_size, history_file)
+    """
+    known = {f.name: f for f in fields(Preferences)}
+    where = f"config file {origin!r}"
+    for key, value in data.items():
+        if key not in known:
+            raise ProgrammingError(f"{where}: unknown setting {key!r} (known: {', '.join(known)})")
+        expected = {"str": str, "int": int, "bool": bool}[str(known[key].type)]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ProgrammingError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
+    if data.get("format", "table") not in FORMATS:
+        raise ProgrammingError(f"{where}: format must be one of {', '.join(FORMATS)}, not {data['format']!r}")
+    for key in ("row_limit", "history_size"):
+        if data.get(key, 0) < 0:
+            raise ProgrammingError(f"{where}: {key} must be 0 or more, not {data[key]}")
+    return Preferences(**data)
