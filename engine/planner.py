@@ -219,9 +219,10 @@ def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions) -
         exact = [_for_frame(c) for c, _ in pushed] if text_dates else []
         if period is not None and date_column is not None:
             is_date = types[split.column].sql == "DATE"  # type: ignore[index]
-            conditions.append(window_condition(date_column, period, is_date=is_date, text_dates=text_dates))
+            # the window goes first: SQLite's planner takes the first range it meets on an indexed column
+            conditions.insert(0, window_condition(date_column, period, is_date=is_date, text_dates=text_dates))
             if text_dates:
-                exact.append(window_condition(exp.column(split.column, quoted=True), period, is_date=is_date))
+                exact.insert(0, window_condition(exp.column(split.column, quoted=True), period, is_date=is_date))
         sql = fragment_sql(source_table, select_list, conditions, dialect)
         exact_filter = exp.and_(*exact).sql(dialect=MERGE_DIALECT) if exact else None
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
