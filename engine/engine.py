@@ -13,7 +13,6 @@ from piot.connectors.catalog import TIME_UNITS, Catalog, load_catalog
 from piot.connectors.introspect import SchemaCache
 from piot.errors import ProgrammingError
 from piot.execute import RETURN_FORMATS, Progress, execute_scans
-from piot.explain import explain_frame
 from piot.merge import concat_fragments, run_merge
 from piot.planner import Plan, PlanOptions, plan_statement
 from piot.runtime import check_feasible, ensure_ray
@@ -45,14 +44,6 @@ class EngineOptions:
             raise ProgrammingError(f"unknown SQL dialect {self.dialect!r}") from None
 
 
-@dataclass(frozen=True)
-class Result:
-    """A finished query: its rows, and whether they are an EXPLAIN."""
-
-    frame: pl.DataFrame
-    explain: bool
-
-
 class Engine:
     """Plans and runs queries over one catalog with one set of options."""
 
@@ -66,20 +57,6 @@ class Engine:
         statement = parse_statement(sql, dialect=self.options.dialect, parameters=parameters)
         plan_options = PlanOptions(time_unit=self.options.time_unit, split=self.options.split)
         return statement, plan_statement(statement, self.schemas.table, plan_options)
-
-    def run(
-        self,
-        sql: str,
-        parameters: Sequence[Any] | None = None,
-        *,
-        progress: Progress | None = None,
-        on_progress: Callable[[Progress], None] | None = None,
-    ) -> Result:
-        """Run ``sql`` (or explain it) and return the rows."""
-        statement, plan = self.plan(sql, parameters)
-        if statement.explain:
-            return Result(explain_frame(plan), explain=True)
-        return Result(self.execute(plan, progress=progress, on_progress=on_progress), explain=False)
 
     def execute(
         self, plan: Plan, *, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None

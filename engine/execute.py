@@ -165,12 +165,12 @@ def execute_scans(
         for index, (_, spec) in enumerate(specs):
             while len(in_flight) >= max(1, max_concurrency):
                 ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
-                _check_cancel(progress, in_flight)
+                _check_cancel(progress)
                 collect(ready)
             in_flight[remote.remote(spec)] = index
         while in_flight:
             ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
-            _check_cancel(progress, in_flight)
+            _check_cancel(progress)
             collect(ready)
     except BaseException:
         for ref in in_flight:
@@ -182,7 +182,7 @@ def execute_scans(
     return by_scan
 
 
-def _check_cancel(progress: Progress, in_flight: Mapping[Any, int]) -> None:
+def _check_cancel(progress: Progress) -> None:
     if progress.cancelled.is_set():
         raise OperationalError("query cancelled")
 

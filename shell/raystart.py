@@ -57,7 +57,6 @@ class RayStarter:
             self._thread.start()
 
     def _run(self) -> None:
-        import ray
 
         quiet_ray_logs()
         try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from piot.errors import NotSupportedError, OperationalError, ProgrammingError
+from piot.errors import NotSupportedError, OperationalError
 from piot.lazy.bounds import window_expr
 from piot.lazy.sql_log import capture_sql, record_many
 from piot.periods import Period
