@@ -173,8 +173,11 @@ def execute_scans(
             _check_cancel(progress)
             collect(ready)
     except BaseException:
-        for ref in in_flight:
-            ray.cancel(ref, force=False)
+        # Stop here and drop the tasks still in flight (at most max_concurrency, one fragment
+        # each): they finish on their own. They are not ray.cancel()ed, because a cancel that
+        # races a task's completion aborts the whole driver process in Ray's core worker
+        # ("Tried to complete task that was not pending", ray-project/ray#54846).
+        in_flight.clear()
         raise
     by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in scans}
     for index in sorted(results):

@@ -50,6 +50,30 @@ def _session_database() -> str:
     return f"piot_corpus_{os.getpid()}_{secrets.token_hex(3)}"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop_orphans(kind: str, url: str) -> None:
+    """Drop corpus databases left by test runs on this machine that were killed before cleaning up."""
+    if kind == "postgres":
+        sql = "SELECT datname AS name FROM pg_database WHERE datname LIKE 'piot_corpus_%'"
+    else:
+        sql = "SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE 'piot_corpus_%'"
+    names = connectorx.read_sql(url, sql, return_type="arrow").column(0).to_pylist()
+    for name in names:
+        parts = str(name).split("_")
+        if len(parts) == 4 and parts[2].isdigit() and not _alive(int(parts[2])):
+            drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE);" if kind == "postgres" else f"DROP DATABASE IF EXISTS {name};"
+            run_cli(kind, url, drop)
+
+
 def _cli_or_skip(kind: str, url: str, script: str) -> None:
     try:
         run_cli(kind, url, script)
@@ -78,6 +102,7 @@ def corpus_postgres(pg_url: str) -> Iterator[CorpusSource]:
     """The corpus in a PostgreSQL database of its own; PostgreSQL itself is its oracle."""
     database = _session_database()
     _cli_or_skip("postgres", pg_url, f"CREATE DATABASE {database};")
+    _drop_orphans("postgres", pg_url)
     url = _with_database(pg_url, database)
     try:
         run_cli("postgres", url, load_script("postgres", "public."))
@@ -95,6 +120,7 @@ def corpus_mysql(mysql_url: str) -> Iterator[CorpusSource]:
     """The corpus in a MariaDB database of its own; MariaDB runs the transpiled query as oracle."""
     database = _session_database()
     _cli_or_skip("mysql", mysql_url, f"CREATE DATABASE {database};")
+    _drop_orphans("mysql", mysql_url)
     url = _with_database(mysql_url, database)
     try:
         run_cli("mysql", url, load_script("mysql", ""))

@@ -429,7 +429,7 @@ def test_cancel_from_another_thread(catalog: dict[str, Any], ray_session: None, 
     progress = cursor.progress
     assert progress is not None and progress.state == "cancelled" and progress.fragments_done < 730
     done_then = progress.fragments_done
-    assert len(cancelled_refs) == 1  # the task in flight (max_concurrency=1); no more were submitted
+    assert cancelled_refs == []  # in-flight tasks are dropped, not ray.cancel()ed (a cancel/complete race aborts Ray's driver)
     _wait_for(lambda: ray.available_resources().get("CPU") == ray.cluster_resources().get("CPU"))
     assert progress.fragments_done == done_then and cursor.rowcount == -1
     monkeypatch.undo()
