@@ -27,6 +27,7 @@ from corpus_data import (
     answer_from_rows,
     duckdb_oracle,
     load_script,
+    process_alive,
     run_cli,
     write_sqlite,
 )
@@ -50,16 +51,6 @@ def _session_database() -> str:
     return f"piot_corpus_{os.getpid()}_{secrets.token_hex(3)}"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _drop_orphans(kind: str, url: str) -> None:
     """Drop corpus databases left by test runs on this machine that were killed before cleaning up."""
     if kind == "postgres":
@@ -69,7 +60,7 @@ def _drop_orphans(kind: str, url: str) -> None:
     names = connectorx.read_sql(url, sql, return_type="arrow").column(0).to_pylist()
     for name in names:
         parts = str(name).split("_")
-        if len(parts) == 4 and parts[2].isdigit() and not _alive(int(parts[2])):
+        if len(parts) == 4 and parts[2].isdigit() and not process_alive(int(parts[2])):
             drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE);" if kind == "postgres" else f"DROP DATABASE IF EXISTS {name};"
             run_cli(kind, url, drop)
 

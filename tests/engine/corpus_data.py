@@ -208,6 +208,17 @@ class CliMissing(RuntimeError):
     """The command-line client of a server is not installed."""
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (test runs name what they create by pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_cli(kind: str, url: str, script: str) -> None:
     """Run an SQL script on PostgreSQL (``psql``) or MariaDB (``mysql``) given by ``url``."""
     parts = urlsplit(url)

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import connectorx
 import polars as pl
 import pytest
+from corpus_data import process_alive
 from polars.testing import assert_frame_equal
 
 from piot.connectors.catalog import load_catalog
@@ -121,8 +123,20 @@ def run_script(kind: str, url: str, script: str) -> None:
     assert done.returncode == 0, done.stderr[:2000]
 
 
+def drop_orphan_tables(kind: str, url: str) -> None:
+    """Drop trades tables left by test runs on this machine that were killed before cleaning up."""
+    where = "table_schema = current_schema()" if kind == "postgres" else "table_schema = DATABASE()"
+    sql = f"SELECT table_name AS name FROM information_schema.tables WHERE {where} AND table_name LIKE 'piot_lazy_trades_%'"
+    for name in connectorx.read_sql(url, sql, return_type="arrow").column(0).to_pylist():
+        pid = str(name).split("_")[3]
+        if pid.isdigit() and not process_alive(int(pid)):
+            run_script(kind, url, f"DROP TABLE IF EXISTS {name};")
+
+
 def make_db(kind: str, url: str, rows: Sequence[tuple[Any, ...]] | None = None) -> Iterator[TradesDb]:
     """Load the trades into a fresh table, yield it, drop it."""
+    if kind != "sqlite":
+        drop_orphan_tables(kind, url)
     db = TradesDb(kind, url, unique_table())
     run_script(kind, url, load_script(kind, db.table, rows if rows is not None else trade_rows()))
     try:
