@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_lazy_support import run_script, unique_table
+from test_lazy_support import run_script, sql_literal, unique_table
 
 from piot.connectors.catalog import load_catalog
 from piot.connectors.kinds import kind_for_url
@@ -50,19 +50,6 @@ _TYPES = {
 }
 
 
-def _literal(value: Any, kind: str) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, datetime):  # SQLite text with an explicit zero fraction: the text-compare trap
-        return f"'{value.isoformat(' ', timespec='microseconds')}'"
-    if isinstance(value, date):
-        return f"'{value.isoformat()}'"
-    if isinstance(value, str):
-        text = value.replace("\\", "\\\\") if kind == "mysql" else value
-        return "'" + text.replace("'", "''") + "'"
-    return repr(value)
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mariadb)])
 def values_table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(url, table) of the ROWS in each database."""
@@ -73,7 +60,7 @@ def values_table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = request.getfixturevalue("pg_url" if kind == "postgres" else "mysql_url")
     table = unique_table()
     columns = ", ".join(f"{name} {sql}" for name, sql in zip(SCHEMA, _TYPES[kind]))
-    values = ", ".join("(" + ", ".join(_literal(v, kind) for v in row) + ")" for row in ROWS)
+    values = ", ".join("(" + ", ".join(sql_literal(v, kind, zero_fraction=True) for v in row) + ")" for row in ROWS)
     run_script(kind, url, f"CREATE TABLE {table} ({columns}); INSERT INTO {table} VALUES {values};")
     yield url, table
     run_script(kind, url, f"DROP TABLE IF EXISTS {table};")

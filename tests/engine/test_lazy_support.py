@@ -81,11 +81,14 @@ class TradesDb:
         return frame
 
 
-def _literal(value: Any, kind: str) -> str:
+def sql_literal(value: Any, kind: str, *, zero_fraction: bool = False) -> str:
+    """A test value as an SQL literal for ``kind``; ``zero_fraction`` writes ``.000000`` on whole seconds
+    (the SQLite text-compare trap)."""
     if value is None:
         return "NULL"
     if isinstance(value, datetime):
-        return f"'{value.isoformat(' ', timespec='microseconds' if value.microsecond else 'seconds')}'"
+        whole = not value.microsecond and not zero_fraction
+        return f"'{value.isoformat(' ', timespec='seconds' if whole else 'microseconds')}'"
     if isinstance(value, date):
         return f"'{value.isoformat()}'"
     if isinstance(value, str):
@@ -97,7 +100,7 @@ def _literal(value: Any, kind: str) -> str:
 def load_script(kind: str, table: str, rows: Sequence[tuple[Any, ...]]) -> str:
     """DDL and INSERTs for ``rows`` in ``kind``'s SQL."""
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in zip(COLUMNS, _DDL_TYPES[kind]))
-    values = ",\n".join("(" + ", ".join(_literal(v, kind) for v in row) + ")" for row in rows)
+    values = ",\n".join("(" + ", ".join(sql_literal(v, kind) for v in row) + ")" for row in rows)
     return f"DROP TABLE IF EXISTS {table};\nCREATE TABLE {table} ({columns});\nINSERT INTO {table} VALUES\n{values};\n"
 
 
