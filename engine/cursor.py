@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
+from piot.catalog_statements import answer as answer_catalog_statement
+from piot.catalog_statements import parse_catalog_statement
 from piot.errors import Error, InterfaceError, InternalError, NotSupportedError, OperationalError, ProgrammingError
 from piot.execute import Progress
 from piot.explain import explain_frame
@@ -223,6 +225,11 @@ class Cursor:
                     raise
 
         try:
+            catalog_statement = parse_catalog_statement(sql)
+            if catalog_statement is not None:
+                if parameters:
+                    raise InterfaceError("SHOW and DESCRIBE take no ? parameters")
+                return answer_catalog_statement(catalog_statement, engine.catalog, engine.schemas)
             statement, plan = engine.plan(sql, parameters)
             if statement.explain:
                 return explain_frame(plan)
@@ -254,8 +261,8 @@ class Cursor:
     def cancel(self) -> None:
         """Stop the running query from any thread: its ``execute`` raises OperationalError('query cancelled').
 
-        Ray tasks still in flight are cancelled and no more are submitted. Nothing happens
-        when no query is running.
+        No more Ray tasks are submitted; the few in flight finish on their own and are dropped.
+        Nothing happens when no query is running.
         """
         progress = self.progress
         if progress is not None and not progress.done:

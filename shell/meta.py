@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from piot.connectors.introspect import list_tables
-from piot.errors import Error, ProgrammingError
-from piot.shell.metadata import written_name
+from piot.catalog_statements import describe_frame, parse_table_name, sources_frame, tables_frame
+from piot.errors import Error
 from piot.shell.output import FORMATS
 from piot.shell.sink import file_format
 from piot.shell.statements import one_line
@@ -94,20 +93,6 @@ def parse_switch(argument: str, current: bool) -> bool | None:
     return {"on": True, "off": False}.get(word)
 
 
-def parse_table_name(text: str) -> tuple[str, str | None, str]:
-    """``source.table`` or ``source.schema.table`` into its parts (quotes removed).
-
-    >>> parse_table_name("markets.trades"), parse_table_name('pg.public."Orders"')
-    (('markets', None, 'trades'), ('pg', 'public', 'Orders'))
-    """
-    parts = [p.strip().strip('"') for p in text.split(".")]
-    if len(parts) == 2:
-        return parts[0], None, parts[1]
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    raise ProgrammingError(f"name a table as source.table or source.schema.table, not {text!r}")
-
-
 def _toggle(runner: Runner, argument: str, field: str, label: str) -> bool:
     value = parse_switch(argument, getattr(runner.state, field))
     if value is None:
@@ -134,13 +119,7 @@ def quit_(runner: Runner, argument: str) -> bool:
 
 @command("\\l", help="list the catalog's sources")
 def list_sources(runner: Runner, argument: str) -> bool:
-    sources = runner.connection.engine.catalog.sources.values()
-    runner.show(
-        pl.DataFrame(
-            {"source": [s.name for s in sources], "kind": [s.kind.name for s in sources], "url": [s.display_url for s in sources]},
-            schema={"source": pl.String, "kind": pl.String, "url": pl.String},
-        )
-    )
+    runner.show(sources_frame(runner.connection.engine.catalog))
     return True
 
 
@@ -152,20 +131,15 @@ def list_source_tables(runner: Runner, argument: str) -> bool:
     except Error as e:
         runner.error(str(e))
         return False
-    rows: list[tuple[str, str | None, str | None]] = []
+    frames = []
     ok = True
     for source in sources:
         try:
-            pairs = list_tables(source)
+            frames.append(tables_frame(catalog, source.name))
         except Error as e:
             runner.error(one_line(str(e)))
             ok = False
-            continue
-        for schema, table in pairs:
-            settings = source.settings_for(schema, table)
-            name = f"{source.name}.{written_name(schema, table, source.kind.default_schema)}"
-            rows.append((name, settings.date_column, settings.time_unit))
-    frame = pl.DataFrame(rows, schema={"table": pl.String, "date_column": pl.String, "time_unit": pl.String}, orient="row")
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema={"table": pl.String, "date_column": pl.String, "time_unit": pl.String})
     runner.show(frame)
     return ok
 
@@ -179,13 +153,7 @@ def describe_table(runner: Runner, argument: str) -> bool:
     except Error as e:
         runner.error(one_line(str(e)))
         return False
-    date_column = (info.settings.date_column or "").lower()
-    rows = [
-        (c.name, c.type.declared or "(none)", c.type.sql, "date column" if c.name.lower() == date_column else None)
-        for c in info.columns
-    ]
-    schema = {"column": pl.String, "type": pl.String, "piot type": pl.String, "split": pl.String}
-    runner.show(pl.DataFrame(rows, schema=schema, orient="row"))
+    runner.show(describe_frame(info))
     if info.settings.date_column:
         unit = info.settings.time_unit or runner.connection.engine.options.time_unit or "auto"
         runner.say(f"Split on {info.settings.date_column} ({unit}).")

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from piot.catalog_statements import written_name
 from piot.connectors.introspect import list_tables
 from piot.dbapi import Connection
 from piot.errors import Error
@@ -44,15 +45,6 @@ class Metadata:
         ['m.a', 'm.b']
         """
         return [f"{source}.{table}" for source in self.sources for table in self.tables.get(source, ())]
-
-
-def written_name(schema: str | None, table: str, default_schema: str | None) -> str:
-    """A table as written after its source: the default schema is left out.
-
-    >>> written_name("public", "trades", "public"), written_name("sales", "orders", "public"), written_name(None, "t", None)
-    ('trades', 'sales.orders', 't')
-    """
-    return table if schema is None or schema == default_schema else f"{schema}.{table}"
 
 
 class MetadataLoader:
