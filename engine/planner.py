@@ -7,7 +7,6 @@ database, no Ray and no network, so it is tested with SQL in and SQL out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -20,10 +19,11 @@ from piot.bounds import Range, column_range
 from piot.connectors.introspect import TableInfo
 from piot.connectors.types import ColumnType
 from piot.errors import NotSupportedError, ProgrammingError
+from piot.filters import scan_filters
 from piot.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
-from piot.periods import UNITS, Period, choose_unit, split_range
 from piot.merge_dialect import PolarsSQL
-from piot.pushdown import conjuncts, pushable
+from piot.periods import UNITS, Period, choose_unit, split_range
+from piot.pushdown import pushable
 from piot.statement import Statement
 from piot.tables import Lookup, TableReference, frame_column_name, resolve_tables
 from piot.timefold import TimeValue, parse_time_text, time_literal
@@ -155,23 +155,6 @@ def _scope_of(scan_name: str, scopes: list[Scope]) -> tuple[Scope, str]:
     raise NotSupportedError(f"cannot place table reference {scan_name} in the query")
 
 
-def _nullable_aliases(select: exp.Expression) -> set[str]:
-    """Aliases on the NULL-padded side of an outer join in this SELECT."""
-    if not isinstance(select, exp.Select):
-        return set()
-    nullable: set[str] = set()
-    earlier = [select.args["from_"].this.alias_or_name] if select.args.get("from_") else []
-    for join in select.args.get("joins") or []:
-        side = (join.side or "").upper()
-        name = join.this.alias_or_name
-        if side in ("LEFT", "FULL"):
-            nullable.add(name)
-        if side in ("RIGHT", "FULL"):
-            nullable.update(earlier)
-        earlier.append(name)
-    return nullable
-
-
 def _within(inner: Scope, outer: Scope) -> bool:
     """Whether ``inner`` is ``outer`` or nested inside it."""
     scope: Scope | None = inner
@@ -204,7 +187,7 @@ def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions) -
     types = {frame_column_name(c.name): c.type for c in table.columns}
     real_names = {frame_column_name(c.name): c.name for c in table.columns}
     needed = _needed_columns(alias, scope, scopes) or [frame_column_name(table.columns[0].name)]
-    own_conjuncts = [] if alias in _nullable_aliases(scope.expression) else list(_single_table_conjuncts(scope, alias))
+    own_conjuncts = scan_filters(scope.expression, alias)
     text_dates = table.source.kind.text_dates
     pushed = [(c, p) for c in own_conjuncts if (p := pushable(c, types, text_dates=text_dates)) is not None]
     split, periods = _split(table, types, own_conjuncts, alias, options)
@@ -256,14 +239,6 @@ def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo]) -> No
                     value = parse_time_text(operand.this)
                     if value is not None:
                         operand.replace(time_literal(TimeValue(value, is_date=found.type.sql == "DATE")))
-
-
-def _single_table_conjuncts(scope: Scope, alias: str) -> Iterator[exp.Expression]:
-    where = scope.expression.args.get("where") if isinstance(scope.expression, exp.Select) else None
-    for conjunct in conjuncts(where.this if where is not None else None):
-        tables = {c.table for c in conjunct.find_all(exp.Column)}
-        if tables == {alias} and not conjunct.find(exp.Subquery, exp.Select, exp.Exists):
-            yield conjunct
 
 
 def _source_column(name: str, real_names: dict[str, str]) -> exp.Expression:

@@ -666,3 +666,32 @@ def test_sqlite_fragments_read_each_row_once_after_the_exact_filter(case: tuple[
             frame = pl.SQLContext(frames={"f": frame}).execute(f"select * from f where {fragment.exact_filter}", eager=True)
         per_fragment.append(set(frame["id"].to_list()))
     _assert_each_selected_row_once(selected, per_fragment, sql)
+
+
+# -- date bounds carried over join equalities ------------------------------------------------
+
+
+def test_a_date_bound_crosses_an_inner_join_equality() -> None:
+    plan = _plan(
+        "select count(*) from pg.t as a join lite.t as b on a.d = b.d where b.d between '2024-01-01' and '2024-03-31'",
+        time_unit="monthly",
+    )
+    by_alias = {scan.alias: scan for scan in plan.scans}
+    assert by_alias["a"].split.column == "d" and len(by_alias["a"].fragments) == 3
+    assert by_alias["b"].split.column == "d" and len(by_alias["b"].fragments) == 3
+    assert "\"d\" BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-31' AS DATE)" in by_alias["a"].fragments[0].sql
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # an outer join's ON is no filter (kept conservative), and a NULL-padded side gets nothing
+        "select count(*) from pg.t as a left join lite.t as b on a.d = b.d where b.d between '2024-01-01' and '2024-03-31'",
+        "select count(*) from lite.t as b left join pg.t as a on a.d = b.d where b.d between '2024-01-01' and '2024-03-31'",
+        # not an equality between the two tables' columns
+        "select count(*) from pg.t as a join lite.t as b on a.d < b.d where b.d between '2024-01-01' and '2024-03-31'",
+    ],
+)
+def test_no_bound_crosses_where_it_would_not_hold(sql: str) -> None:
+    scan = next(s for s in _plan(sql, time_unit="monthly").scans if s.alias == "a")
+    assert scan.split.column is None and len(scan.fragments) == 1
