@@ -1,8 +1,8 @@
 """Ray started in the background, so the prompt appears at once and queries wait for it.
 
-Ray's local processes are tied to the thread that started them (on Linux they are
-killed when that thread ends), so the starting thread stays alive, parked, until
-:meth:`RayStarter.close`, which also shuts down a Ray this shell brought up.
+The starting thread may end once Ray is up: :func:`piot.runtime.ensure_ray` starts a
+local Ray from a thread that lives as long as the process. :meth:`RayStarter.close`
+shuts down a Ray this shell brought up.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ class RayStarter:
         self.address = address
         self.error: Error | None = None
         self._ready = threading.Event()
-        self._release = threading.Event()
         self._thread: threading.Thread | None = None
         self._was_up = ray_is_up()
         self._lock = threading.Lock()
@@ -57,7 +56,6 @@ class RayStarter:
             self._thread.start()
 
     def _run(self) -> None:
-
         quiet_ray_logs()
         try:
             ensure_ray(self.address)
@@ -67,8 +65,6 @@ class RayStarter:
             self.error = OperationalError(f"could not start Ray: {type(e).__name__}: {e}")
         finally:
             self._ready.set()
-        if self.error is None:
-            self._release.wait()
 
     def wait(self, cancelled: threading.Event | None = None) -> bool:
         """Start Ray if needed and wait until it is up; False if ``cancelled`` was set first.
@@ -85,8 +81,7 @@ class RayStarter:
         return True
 
     def close(self) -> None:
-        """Shut down Ray if it came up after this starter was made (here or by a query),
-        then let the starting thread end."""
+        """Shut down Ray if it came up after this starter was made (here or by a query)."""
         thread = self._thread
         if thread is not None:
             self._ready.wait(60)
@@ -97,7 +92,6 @@ class RayStarter:
                 ray.shutdown()
             except Exception:  # already gone: nothing left to stop
                 pass
-        self._release.set()
         if thread is not None:
             thread.join(5)
 
