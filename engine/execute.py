@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 
 from piot.connectors.read import read_arrow
 from piot.connectors.redact import redact_text
@@ -82,28 +81,34 @@ def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]])
 def run_task(spec: TaskSpec) -> Any:
     """The body of one Ray task: read its fragments and encode the rows per ``return_as``."""
     frames = [read_fragment(f, spec.schema) for f in spec.fragments]
-    frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
-    if spec.return_as == "ipc":
-        buffer = io.BytesIO()
+    return encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
+
+
+def encode(frame: pl.DataFrame, return_as: str) -> Any:
+    """A frame in its shipping form: an Arrow table, or Arrow IPC or Parquet bytes.
+
+    >>> decode(encode(pl.DataFrame({"a": [1]}), "parquet"), "parquet").to_dict(as_series=False)
+    {'a': [1]}
+    """
+    if return_as == "arrow":
+        return frame.to_arrow()
+    buffer = io.BytesIO()
+    if return_as == "ipc":
         frame.write_ipc(buffer)
-        return buffer.getvalue()
-    if spec.return_as == "parquet":
-        buffer = io.BytesIO()
+    else:
         frame.write_parquet(buffer)
-        return buffer.getvalue()
-    return frame.to_arrow()
+    return buffer.getvalue()
 
 
-def decode(payload: Any) -> pl.DataFrame:
-    """Turn a task's payload (Arrow table, IPC or Parquet bytes) back into a frame."""
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        data = bytes(payload)
-        if data[:4] == b"PAR1":
-            return pl.read_parquet(io.BytesIO(data))
-        return pl.read_ipc(io.BytesIO(data))
-    frame = pl.from_arrow(payload) if isinstance(payload, (pa.Table, pa.RecordBatch)) else payload
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+def decode(payload: Any, return_as: str) -> pl.DataFrame:
+    """The frame back from its shipping form."""
+    if return_as == "arrow":
+        frame = pl.from_arrow(payload)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+    if return_as == "ipc":
+        return pl.read_ipc(io.BytesIO(payload))
+    return pl.read_parquet(io.BytesIO(payload))
 
 
 def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
@@ -154,7 +159,7 @@ def execute_scans(
     def collect(ready: list[Any]) -> None:
         for ref in ready:
             index = in_flight.pop(ref)
-            frame = decode(_get(ref, specs[index][1]))
+            frame = decode(_get(ref, specs[index][1]), return_as)
             results[index] = frame
             progress.fragments_done += len(specs[index][1].fragments)
             progress.rows += frame.height

@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from piot.errors import NotSupportedError, OperationalError
+from piot.execute import RETURN_FORMATS, decode, encode
 from piot.lazy.bounds import window_expr
 from piot.lazy.sql_log import capture_sql, record_many
 from piot.periods import Period
@@ -36,7 +37,7 @@ __all__ = [
     "serialize_plan",
 ]
 
-RETURN_AS = ("arrow", "ipc", "parquet")
+RETURN_AS = RETURN_FORMATS
 _RAY_NOT_STARTED = (
     "execute_on_ray needs Ray: call ray.init() first (ray.init() starts a local Ray; "
     "ray.init(address=...) joins a cluster)"
@@ -72,33 +73,6 @@ def run_period(plan: bytes, task: PeriodTask) -> PeriodResult:
         window = window_expr(task.column, task.period, task.dtype)
         frame = lf.filter(window).select(list(task.columns)).collect()
     return PeriodResult(task.index, encode(frame, task.return_as), tuple(statements))
-
-
-def encode(frame: pl.DataFrame, return_as: str) -> Any:
-    """A frame in the shipping form: an Arrow table, or IPC or Parquet bytes.
-
-    >>> decode(encode(pl.DataFrame({"a": [1]}), "ipc"), "ipc").to_dict(as_series=False)
-    {'a': [1]}
-    """
-    if return_as == "arrow":
-        return frame.to_arrow()
-    buffer = io.BytesIO()
-    if return_as == "ipc":
-        frame.write_ipc(buffer)
-    else:
-        frame.write_parquet(buffer)
-    return buffer.getvalue()
-
-
-def decode(payload: Any, return_as: str) -> pl.DataFrame:
-    """The frame back from its shipping form."""
-    if return_as == "arrow":
-        frame = pl.from_arrow(payload)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
-    if return_as == "ipc":
-        return pl.read_ipc(io.BytesIO(payload))
-    return pl.read_parquet(io.BytesIO(payload))
 
 
 def require_ray() -> None:
