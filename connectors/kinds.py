@@ -29,6 +29,8 @@ class SourceKind:
         has_schemas: whether ``source.schema.table`` names are meaningful.
         default_schema: the schema a bare ``source.table`` lives in, if the kind has one.
         text_dates: dates and timestamps are stored as ISO text and compared as text.
+        pads_char: CHAR(n) values come back padded with blanks to n (they are read right-trimmed,
+            so that they compare in the merge as they do in the source and as other sources return them).
     """
 
     name: str
@@ -38,14 +40,15 @@ class SourceKind:
     has_schemas: bool
     default_schema: str | None = None
     text_dates: bool = False
+    pads_char: bool = False
 
 
 SOURCE_KINDS: tuple[SourceKind, ...] = (
-    SourceKind("postgres", ("postgresql", "postgres"), "postgres", "postgresql", True, "public"),
+    SourceKind("postgres", ("postgresql", "postgres"), "postgres", "postgresql", True, "public", pads_char=True),
     SourceKind("mysql", ("mysql", "mariadb"), "mysql", "mysql", False),
     SourceKind("sqlite", ("sqlite",), "sqlite", "sqlite", False, text_dates=True),
-    SourceKind("mssql", ("mssql",), "tsql", "mssql", True, "dbo"),
-    SourceKind("oracle", ("oracle",), "oracle", "oracle", True),
+    SourceKind("mssql", ("mssql",), "tsql", "mssql", True, "dbo", pads_char=True),
+    SourceKind("oracle", ("oracle",), "oracle", "oracle", True, pads_char=True),
 )
 
 

@@ -11,6 +11,8 @@ Example:
     Decimal(precision=10, scale=2)
     >>> declared_type("NUMERIC", text_dates=True).dtype
     Float64
+    >>> declared_type("character(25)").fixed_width, declared_type("character varying").fixed_width
+    (True, False)
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ class ColumnType:
         declared: the type text the source reported.
         sql: the type in sqlglot's vocabulary, used to annotate the query.
         dtype: the Polars type of this column in every answer.
+        fixed_width: a CHAR(n) column, which some sources pad with blanks to its width.
     """
 
     declared: str
     sql: str
     dtype: pl.DataType
+    fixed_width: bool = False
 
     @property
     def is_temporal(self) -> bool:
@@ -41,6 +45,7 @@ class ColumnType:
         return self.sql in ("DATE", "TIMESTAMP", "TIMESTAMPTZ")
 
 
+_FIXED_CHAR = re.compile(r"(?:n?char|character|bpchar|nchar)\s*(?:\(\s*\d+\s*\))?$")
 _DECIMAL = re.compile(r"(?:numeric|decimal|number)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)")
 
 
@@ -74,6 +79,8 @@ def declared_type(text: str, *, text_dates: bool = False) -> ColumnType:
         if text_dates:
             return ColumnType(text, "DOUBLE", pl.Float64())
         return ColumnType(text, "DECIMAL(38, 10)", pl.Decimal(38, 10))
+    if _FIXED_CHAR.match(t):
+        return ColumnType(text, "TEXT", pl.String(), fixed_width=True)
     if any(word in t for word in ("blob", "bytea", "binary")):
         return ColumnType(text, "VARBINARY", pl.Binary())
     if t.startswith("time"):

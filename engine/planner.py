@@ -194,7 +194,13 @@ def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions) -
 
     dialect = table.source.kind.dialect
     source_table = exp.table_(table.name, db=table.schema or table.source.kind.default_schema, quoted=True)
-    select_list = [_source_column(name, real_names) for name in needed]
+    pads_char = table.source.kind.pads_char
+    select_list = [
+        _source_column(
+            name, real_names, as_real=text_dates and _numeric_affinity(types[name]), trim=pads_char and types[name].fixed_width
+        )
+        for name in needed
+    ]
     date_column = exp.column(real_names[split.column], quoted=True) if split.column else None
     fragments = []
     for period in periods:
@@ -241,9 +247,28 @@ def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo]) -> No
                         operand.replace(time_literal(TimeValue(value, is_date=found.type.sql == "DATE")))
 
 
-def _source_column(name: str, real_names: dict[str, str]) -> exp.Expression:
-    column = exp.column(real_names[name], quoted=True)
-    return column if real_names[name] == name else exp.alias_(column, name, quoted=True)
+def _source_column(name: str, real_names: dict[str, str], *, as_real: bool = False, trim: bool = False) -> exp.Expression:
+    """The select-list item reading column ``name``: renamed to its frame name, cast or trimmed where the source needs it."""
+    column: exp.Expression = exp.column(real_names[name], quoted=True)
+    if as_real:
+        column = exp.cast(column, "REAL")
+    if trim:
+        column = exp.func("RTRIM", column)
+    return column if real_names[name] == name and not (as_real or trim) else exp.alias_(column, name, quoted=True)
+
+
+def _numeric_affinity(column_type: ColumnType) -> bool:
+    """A SQLite DECIMAL/NUMERIC column read as Float64: it keeps whole numbers as INTEGER and the rest as REAL.
+
+    connectorx takes a column's storage class from its first value and fails on the
+    first row stored otherwise, so such columns are read as ``CAST(x AS REAL)``.
+
+    >>> from piot.connectors.types import declared_type
+    >>> [_numeric_affinity(declared_type(t, text_dates=True)) for t in ("DECIMAL(15,2)", "REAL")]
+    [True, False]
+    """
+    declared = column_type.declared.upper()
+    return column_type.sql == "DOUBLE" and not any(word in declared for word in ("REAL", "FLOA", "DOUB"))
 
 
 def _for_source(condition: exp.Expression, real_names: dict[str, str]) -> exp.Expression:
