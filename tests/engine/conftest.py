@@ -1,7 +1,8 @@
 """Corpus fixtures: the same trades and symbols tables in SQLite, PostgreSQL and MariaDB.
 
 Each server gets a database of its own for the test session (so that concurrent sessions do
-not drop each other's tables), created once and dropped at the end.
+not drop each other's tables), created once and dropped at the end; every suite that
+needs server tables (corpus, joins, TPC-H) creates them in that database under its own names.
 """
 
 from __future__ import annotations
@@ -89,39 +90,51 @@ def corpus_sqlite(tmp_path_factory: pytest.TempPathFactory) -> CorpusSource:
 
 
 @pytest.fixture(scope="session")
-def corpus_postgres(pg_url: str) -> Iterator[CorpusSource]:
-    """The corpus in a PostgreSQL database of its own; PostgreSQL itself is its oracle."""
+def pg_session_url(pg_url: str) -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, dropped at the end."""
     database = _session_database()
     _cli_or_skip("postgres", pg_url, f"CREATE DATABASE {database};")
     _drop_orphans("postgres", pg_url)
-    url = _with_database(pg_url, database)
     try:
-        run_cli("postgres", url, load_script("postgres", "public."))
-
-        def run(sql: str) -> Answer:
-            return answer_from_arrow(connectorx.read_sql(url, sql, return_type="arrow"))
-
-        yield CorpusSource("postgres", "pg", url, {"trades": TRADES, "symbols": SYMBOLS}, run, f"public.{TRADES}")
+        yield _with_database(pg_url, database)
     finally:
         run_cli("postgres", pg_url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE);")
 
 
 @pytest.fixture(scope="session")
-def corpus_mysql(mysql_url: str) -> Iterator[CorpusSource]:
-    """The corpus in a MariaDB database of its own; MariaDB runs the transpiled query as oracle."""
+def mysql_session_url(mysql_url: str) -> Iterator[str]:
+    """A MariaDB database of this test session's own, dropped at the end."""
     database = _session_database()
     _cli_or_skip("mysql", mysql_url, f"CREATE DATABASE {database};")
     _drop_orphans("mysql", mysql_url)
-    url = _with_database(mysql_url, database)
     try:
-        run_cli("mysql", url, load_script("mysql", ""))
-
-        def run(sql: str) -> Answer:
-            return answer_from_arrow(connectorx.read_sql(url, mysql_oracle_sql(sql), return_type="arrow"))
-
-        yield CorpusSource("mysql", "my", url, {"trades": TRADES, "symbols": SYMBOLS}, run, TRADES)
+        yield _with_database(mysql_url, database)
     finally:
         run_cli("mysql", mysql_url, f"DROP DATABASE IF EXISTS {database};")
+
+
+@pytest.fixture(scope="session")
+def corpus_postgres(pg_session_url: str) -> CorpusSource:
+    """The corpus in the session's PostgreSQL database; PostgreSQL itself is its oracle."""
+    url = pg_session_url
+    run_cli("postgres", url, load_script("postgres", "public."))
+
+    def run(sql: str) -> Answer:
+        return answer_from_arrow(connectorx.read_sql(url, sql, return_type="arrow"))
+
+    return CorpusSource("postgres", "pg", url, {"trades": TRADES, "symbols": SYMBOLS}, run, f"public.{TRADES}")
+
+
+@pytest.fixture(scope="session")
+def corpus_mysql(mysql_session_url: str) -> CorpusSource:
+    """The corpus in the session's MariaDB database; MariaDB runs the transpiled query as oracle."""
+    url = mysql_session_url
+    run_cli("mysql", url, load_script("mysql", ""))
+
+    def run(sql: str) -> Answer:
+        return answer_from_arrow(connectorx.read_sql(url, mysql_oracle_sql(sql), return_type="arrow"))
+
+    return CorpusSource("mysql", "my", url, {"trades": TRADES, "symbols": SYMBOLS}, run, TRADES)
 
 
 @pytest.fixture
