@@ -1,10 +1,11 @@
-"""The filters a table scan may use: its own conjuncts, and date bounds carried over join equalities.
+"""The filters a table scan may use: its own conjuncts, and filters carried over join equalities.
 
 A conjunct filters a table's rows when it sits in the WHERE clause, or in the ON clause of
-an inner join, and reads only that table. Through an equality between two tables'
-columns (``a.d = b.d``), a date bound on one side (``b.d BETWEEN ...``) holds for the
-other side too, so both scans can split and push it. Tables on the NULL-padded side of
-an outer join get nothing: a filter there would change which rows are padded.
+an inner join, and reads only that table. Through equalities between columns (``a.d = b.d``,
+also chained: ``a.k = b.k AND b.k = c.k``), a filter on one column (``b.d BETWEEN ...``,
+``c.k IN (1, 2)``) holds for the others too, so every scan can split on it and push it.
+Tables on the NULL-padded side of an outer join get nothing: a filter there would change
+which rows are padded.
 
 Example:
     >>> import sqlglot
@@ -16,6 +17,8 @@ Example:
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -55,20 +58,32 @@ def filter_conjuncts(select: exp.Expression) -> list[exp.Expression]:
     return terms
 
 
-def scan_filters(select: exp.Expression, alias: str) -> list[exp.Expression]:
-    """The conjuncts that may filter the rows read for ``alias``: its own, then date bounds carried over equalities."""
+#: ``(table alias, column name) -> declared type`` (sqlglot's vocabulary) for base-table columns, else None.
+TypeOf = Callable[[str, str], "str | None"]
+
+
+def scan_filters(select: exp.Expression, alias: str, type_of: TypeOf | None = None) -> list[exp.Expression]:
+    """The conjuncts that may filter the rows read for ``alias``: its own, then filters carried over equalities.
+
+    Columns joined by equalities (``a.k = b.k``, ``b.k = c.k``) hold the same value in every
+    result row, so a filter on one of them (``c.k IN (1, 2)``) holds for all. It is carried
+    when it is a typed date bound (what splitting needs), or when ``type_of`` says both
+    columns have the same kind of type (numbers, text, dates), so that the comparison means
+    the same for both.
+    """
     if alias in nullable_aliases(select):
         return []
     terms = filter_conjuncts(select)
     own = [t for t in terms if _reads_only(t, alias) and not t.find(exp.Subquery, exp.Select, exp.Exists)]
-    carried = []
-    for term in terms:
-        for mine, theirs in _equal_columns(term, alias):
-            for bound in terms:
-                if _is_typed_date_bound(bound, theirs):
-                    copy = bound.transform(lambda n: mine.copy() if isinstance(n, exp.Column) else n, copy=True)
-                    if all(copy != t for t in own + carried):
-                        carried.append(copy)
+    carried: list[exp.Expression] = []
+    for group in _equal_groups(terms):
+        for mine in (c for c in group if c.table == alias):
+            for theirs in (c for c in group if _key(c) != _key(mine)):
+                for term in terms:
+                    if _carries(term, theirs, mine, type_of):
+                        copy = term.transform(lambda n, to=mine: to.copy() if isinstance(n, exp.Column) else n, copy=True)
+                        if all(copy != t for t in own + carried):
+                            carried.append(copy)
     return own + carried
 
 
@@ -76,12 +91,76 @@ def _reads_only(term: exp.Expression, alias: str) -> bool:
     return {c.table for c in term.find_all(exp.Column)} == {alias}
 
 
-def _equal_columns(term: exp.Expression, alias: str) -> list[tuple[exp.Column, exp.Column]]:
-    """(column of ``alias``, column of another table) for ``a.x = b.y`` in either order."""
-    if not isinstance(term, exp.EQ) or not isinstance(term.left, exp.Column) or not isinstance(term.right, exp.Column):
-        return []
-    pairs = [(term.left, term.right), (term.right, term.left)]
-    return [(mine, theirs) for mine, theirs in pairs if mine.table == alias and theirs.table and theirs.table != alias]
+def _key(column: exp.Column) -> tuple[str, str]:
+    return (column.table, column.name)
+
+
+def _equal_groups(terms: list[exp.Expression]) -> list[list[exp.Column]]:
+    """Columns tied together by ``x = y`` terms, each group listed once per column."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+    nodes: dict[tuple[str, str], exp.Column] = {}
+
+    def root(key: tuple[str, str]) -> tuple[str, str]:
+        while parent[key] != key:
+            key = parent[key]
+        return key
+
+    for term in terms:
+        if isinstance(term, exp.EQ) and isinstance(term.left, exp.Column) and isinstance(term.right, exp.Column):
+            if not term.left.table or not term.right.table:
+                continue
+            for column in (term.left, term.right):
+                nodes.setdefault(_key(column), column)
+                parent.setdefault(_key(column), _key(column))
+            parent[root(_key(term.left))] = root(_key(term.right))
+    groups: dict[tuple[str, str], list[exp.Column]] = {}
+    for key, column in nodes.items():
+        groups.setdefault(root(key), []).append(column)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _carries(term: exp.Expression, theirs: exp.Column, mine: exp.Column, type_of: TypeOf | None) -> bool:
+    """Whether ``term``, a filter on ``theirs`` alone, may be copied onto ``mine``."""
+    columns = list(term.find_all(exp.Column))
+    if len(columns) != 1 or _key(columns[0]) != _key(theirs):
+        return False
+    if _is_typed_date_bound(term, theirs):
+        return True
+    if type_of is None or not _simple_filter(term):
+        return False
+    kinds = {_type_kind(type_of(*_key(c))) for c in (theirs, mine)}
+    return len(kinds) == 1 and None not in kinds
+
+
+_CONSTANT_NODES = (exp.Literal, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Neg, exp.Paren, exp.Boolean, exp.Tuple)
+
+
+def _simple_filter(term: exp.Expression) -> bool:
+    """``column OP constant``, BETWEEN, IN (constants) or LIKE 'pattern', the column bare on its side."""
+    if isinstance(term, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like)):
+        operands = [term.left, term.right]
+    elif isinstance(term, exp.Between):
+        operands = [term.this, term.args["low"], term.args["high"]]
+    elif isinstance(term, exp.In) and not term.args.get("query") and not term.args.get("unnest"):
+        operands = [term.this, *term.expressions]
+    else:
+        return False
+    bare = [o for o in operands if isinstance(o, exp.Column)]
+    constants = [o for o in operands if not isinstance(o, exp.Column)]
+    return len(bare) == 1 and all(all(isinstance(n, _CONSTANT_NODES) for n in c.walk()) for c in constants)
+
+
+def _type_kind(sql: str | None) -> str | None:
+    """``number``, ``text``, ``date``, ``timestamp``, ... for a declared type (None when unknown).
+
+    >>> [_type_kind(t) for t in ("BIGINT", "DECIMAL(15, 2)", "TEXT", "DATE", None)]
+    ['number', 'number', 'text', 'date', None]
+    """
+    if sql is None:
+        return None
+    if sql in ("BIGINT", "DOUBLE") or sql.startswith("DECIMAL"):
+        return "number"
+    return sql.lower()
 
 
 def _is_typed_date_bound(term: exp.Expression, column: exp.Column) -> bool:

@@ -7,6 +7,7 @@ database, no Ray and no network, so it is tested with SQL in and SQL out.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -21,6 +22,7 @@ from piot.connectors.types import ColumnType
 from piot.errors import NotSupportedError, ProgrammingError
 from piot.filters import scan_filters
 from piot.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
+from piot.join_keys import align_equality_types
 from piot.merge_dialect import PolarsSQL
 from piot.periods import UNITS, Period, choose_unit, split_range
 from piot.pushdown import pushable
@@ -72,10 +74,12 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
         raise NotSupportedError(f"cannot plan this query: {e}") from e
     columns = _dedupe_outputs(qualified)
     scopes = list(traverse_scope(qualified))
-    _type_date_literals(scopes, {ref.scan_name: ref.table for ref in references})
-    scans = tuple(_plan_scan(ref, scopes, options) for ref in references)
+    tables = {ref.scan_name: ref.table for ref in references}
+    _type_date_literals(scopes, tables)
+    scans = tuple(_plan_scan(ref, scopes, options, tables) for ref in references)
     try:
-        merge_sql = annotate_types(qualified, schema=schema, dialect=statement.dialect).sql(dialect=MERGE_DIALECT)
+        typed = annotate_types(qualified, schema=schema, dialect=statement.dialect)
+        merge_sql = align_equality_types(typed).sql(dialect=MERGE_DIALECT)
     except SqlglotError as e:
         raise NotSupportedError(f"cannot write this query for the merge: {e}") from e
     return Plan(scans=scans, merge_sql=merge_sql, columns=columns)
@@ -181,13 +185,25 @@ def _needed_columns(alias: str, scope: Scope, scopes: list[Scope]) -> list[str]:
     return names
 
 
-def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions) -> Scan:
+def _type_of(scope: Scope, tables: dict[str, TableInfo]) -> Callable[[str, str], str | None]:
+    """``(alias, column) -> declared type`` for the catalog tables of ``scope``."""
+
+    def type_of(alias: str, name: str) -> str | None:
+        source = scope.sources.get(alias)
+        table = tables.get(source.name) if isinstance(source, exp.Table) else None
+        column = table.column(name) if table is not None else None
+        return column.type.sql if column is not None else None
+
+    return type_of
+
+
+def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions, tables: dict[str, TableInfo]) -> Scan:
     scope, alias = _scope_of(ref.scan_name, scopes)
     table = ref.table
     types = {frame_column_name(c.name): c.type for c in table.columns}
     real_names = {frame_column_name(c.name): c.name for c in table.columns}
     needed = _needed_columns(alias, scope, scopes) or [frame_column_name(table.columns[0].name)]
-    own_conjuncts = scan_filters(scope.expression, alias)
+    own_conjuncts = scan_filters(scope.expression, alias, _type_of(scope, tables))
     text_dates = table.source.kind.text_dates
     pushed = [(c, p) for c in own_conjuncts if (p := pushable(c, types, text_dates=text_dates)) is not None]
     split, periods = _split(table, types, own_conjuncts, alias, options)
