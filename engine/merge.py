@@ -7,6 +7,7 @@ HAVING, DISTINCT, ORDER BY, LIMIT/OFFSET, expressions) over them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import polars as pl
@@ -50,5 +51,11 @@ def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Seque
 
 
 def _first_line(error: Exception) -> str:
+    """The error's first line, without the parser's dump of the statement that Polars appends to some.
+
+    >>> _first_line(ValueError("EXISTS subquery is not supported in this position: Query { with: None }"))
+    'EXISTS subquery is not supported in this position'
+    """
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    line = text.splitlines()[0] if text else type(error).__name__
+    return re.split(r":\s+(?:Query|Select|Expr|BinaryOp|Statement)\s*\{", line, maxsplit=1)[0]
