@@ -116,9 +116,13 @@ class Driver:
         self._wait(lambda: buffer.complete_state is not None and buffer.complete_state.current_completion is not None)
         return buffer.text
 
-    def completions(self) -> list[str]:
-        """The texts of the completions the open menu offers."""
-        state = self.session.default_buffer.complete_state
+    def completions(self, timeout: float = 10.0) -> list[str]:
+        """The texts of the completions the menu offers, once it has opened (completion runs in the background)."""
+        buffer = self.session.default_buffer
+        deadline = time.monotonic() + timeout
+        while (buffer.complete_state is None or not buffer.complete_state.completions) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        state = buffer.complete_state
         return [c.text for c in state.completions] if state is not None else []
 
     def enter(self) -> None:
