@@ -18,7 +18,7 @@ import pyarrow as pa
 from piot.catalog_statements import answer as answer_catalog_statement
 from piot.catalog_statements import parse_catalog_statement
 from piot.errors import Error, InterfaceError, InternalError, NotSupportedError, OperationalError, ProgrammingError
-from piot.execute import Progress
+from piot.execute import Progress, distinct_scans
 from piot.explain import explain_frame
 from piot.runtime import ensure_ray
 
@@ -233,7 +233,7 @@ class Cursor:
             statement, plan = engine.plan(sql, parameters)
             if statement.explain:
                 return explain_frame(plan)
-            progress.fragments_total = sum(len(scan.fragments) for scan in plan.scans)
+            progress.fragments_total = sum(len(scan.fragments) for scan in distinct_scans(plan.scans))
             progress.state = "running"
             _raise_if_cancelled(progress)
             notify(progress)

@@ -150,8 +150,10 @@ def execute_scans(
     import ray
 
     progress = progress or Progress()
-    specs = [(scan.name, spec) for scan in scans for spec in task_specs(scan, return_as)]
-    progress.fragments_total = sum(len(scan.fragments) for scan in scans)
+    reads = first_alike(scans)
+    distinct = distinct_scans(scans)
+    specs = [(scan.name, spec) for scan in distinct for spec in task_specs(scan, return_as)]
+    progress.fragments_total = sum(len(scan.fragments) for scan in distinct)
     remote = _remote_task().options(**dict(remote_options or {}))
     results: dict[int, pl.DataFrame] = {}
     in_flight: dict[Any, int] = {}
@@ -184,10 +186,30 @@ def execute_scans(
         # ("Tried to complete task that was not pending", ray-project/ray#54846).
         in_flight.clear()
         raise
-    by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in scans}
+    by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in distinct}
     for index in sorted(results):
         by_scan[specs[index][0]].append(results[index])
-    return by_scan
+    return {scan.name: by_scan[reads[scan.name]] for scan in scans}
+
+
+def distinct_scans(scans: Sequence[Scan]) -> list[Scan]:
+    """The scans that are read: one of each group of scans reading exactly the same rows."""
+    reads = first_alike(scans)
+    return [scan for scan in scans if reads[scan.name] == scan.name]
+
+
+def first_alike(scans: Sequence[Scan]) -> dict[str, str]:
+    """For each scan, the first scan that reads exactly the same rows (itself if none): those are read once.
+
+    A table named twice with the same filters (``nation n1, nation n2``) needs one read.
+    """
+    seen: dict[Any, str] = {}
+    first: dict[str, str] = {}
+    for scan in scans:
+        reads = tuple((f.source.name, f.sql, f.period, f.exact_filter) for f in scan.fragments)
+        key = (tuple((name, repr(dtype)) for name, dtype in scan.schema), reads)
+        first[scan.name] = seen.setdefault(key, scan.name)
+    return first
 
 
 def _check_cancel(progress: Progress) -> None:

@@ -1,13 +1,16 @@
 """EXPLAIN: the plan as rows, without running anything.
 
 One ``fragment`` row per fragment with the exact SQL sent to its source, then one
-``merge`` row with the SQL Polars runs over the fragments' rows. URLs never appear.
+``merge`` row with the SQL Polars runs over the fragments' rows. A scan reading exactly
+the rows of an earlier one (a table named twice) has no fragments of its own. URLs never
+appear.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from piot.execute import first_alike
 from piot.planner import Plan
 
 EXPLAIN_COLUMNS = ("step", "source", "period_start", "period_end", "sql", "note")
@@ -16,7 +19,10 @@ EXPLAIN_COLUMNS = ("step", "source", "period_start", "period_end", "sql", "note"
 def explain_frame(plan: Plan) -> pl.DataFrame:
     """The rows of ``EXPLAIN`` for ``plan``."""
     rows: list[tuple[str, str | None, str | None, str | None, str, str]] = []
+    reads = first_alike(plan.scans)
     for scan in plan.scans:
+        if reads[scan.name] != scan.name:
+            continue
         for fragment in scan.fragments:
             period = fragment.period
             start = _edge_text(period.start.value) if period else None
@@ -25,7 +31,11 @@ def explain_frame(plan: Plan) -> pl.DataFrame:
             if fragment.exact_filter:
                 note += "; dates compared as text at the source, filtered exactly after the read"
             rows.append(("fragment", fragment.source.name, start, end, fragment.sql, note))
-    names = ", ".join(f"{scan.name} = {scan.table_name} ({len(scan.fragments)} fragment(s))" for scan in plan.scans)
+    names = ", ".join(
+        f"{scan.name} = {scan.table_name} "
+        + (f"({len(scan.fragments)} fragment(s))" if reads[scan.name] == scan.name else f"(the rows of {reads[scan.name]})")
+        for scan in plan.scans
+    )
     rows.append(("merge", None, None, None, plan.merge_sql, f"Polars SQL over {names}" if names else "Polars SQL"))
     return pl.DataFrame(rows, schema=list(EXPLAIN_COLUMNS), orient="row")
 

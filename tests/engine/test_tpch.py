@@ -131,3 +131,14 @@ def test_date_predicates_split(number: int, split_cursor: piot.Cursor) -> None:
 
 def _quoted(table: str, source: str) -> str:
     return f'"public"."{table}"' if source == "pg" else f"`{table}`" if source == "my" else f'"{table}"'
+
+
+def test_a_table_named_twice_is_read_once(split_cursor: piot.Cursor, ray_session: None) -> None:
+    """Q7 names nation twice (n1, n2) with the same columns and no filter: one read serves both."""
+    sql = placed(queries()[6].sql)
+    split_cursor.execute("EXPLAIN " + sql)
+    rows = split_cursor.fetchall()
+    assert len([r for r in rows if r[0] == "fragment" and '"nation"' in r[4]]) == 1
+    assert "lite.nation (the rows of __piot_t" in rows[-1][5]
+    split_cursor.execute(sql)
+    assert split_cursor.progress.fragments_total == len([r for r in rows if r[0] == "fragment"]) == 1 + 24 + 1 + 1 + 1
