@@ -29,7 +29,7 @@ def explain_frame(plan: Plan) -> pl.DataFrame:
             end = _edge_text(period.end.value) if period else None
             note = f"{scan.table_name}: {scan.split.reason}" + (f", period {period}" if period else "")
             if fragment.exact_filter:
-                note += "; dates compared as text at the source, filtered exactly after the read"
+                note += "; the source compares loosely (dates as text, LIKE without case), so its rows are filtered again exactly after the read"
             rows.append(("fragment", fragment.source.name, start, end, fragment.sql, note))
     names = ", ".join(
         f"{scan.name} = {scan.table_name} "

@@ -75,6 +75,7 @@ def scan_filters(select: exp.Expression, alias: str, type_of: TypeOf | None = No
         return []
     terms = filter_conjuncts(select)
     own = [t for t in terms if _reads_only(t, alias) and not t.find(exp.Subquery, exp.Select, exp.Exists)]
+    own += [derived for t in terms if (derived := _or_part(t, alias)) is not None]
     carried: list[exp.Expression] = []
     for group in _equal_groups(terms):
         for mine in (c for c in group if c.table == alias):
@@ -85,6 +86,30 @@ def scan_filters(select: exp.Expression, alias: str, type_of: TypeOf | None = No
                         if all(copy != t for t in own + carried):
                             carried.append(copy)
     return own + carried
+
+
+def _or_part(term: exp.Expression, alias: str) -> exp.Expression | None:
+    """What an OR of several tables' conditions says about ``alias`` alone, if every branch says something.
+
+    A row satisfies one branch, so it satisfies that branch's conjuncts on ``alias``:
+    ``(a.x = 1 AND b.y = 2) OR (a.x = 3 AND b.y = 4)`` gives ``a.x = 1 OR a.x = 3``.
+
+    >>> import sqlglot
+    >>> _or_part(sqlglot.parse_one("(a.x = 1 and b.y = 2) or (a.x = 3 and b.y = 4)"), "a").sql()
+    'a.x = 1 OR a.x = 3'
+    >>> _or_part(sqlglot.parse_one("(a.x = 1 and b.y = 2) or b.y = 4"), "a") is None
+    True
+    """
+    if not isinstance(term, exp.Or) or _reads_only(term, alias):
+        return None
+    branches = []
+    for branch in term.flatten():
+        branch = branch.unnest() if isinstance(branch, exp.Paren) else branch
+        mine = [c for c in conjuncts(branch) if _reads_only(c, alias) and not c.find(exp.Subquery, exp.Select, exp.Exists)]
+        if not mine:
+            return None
+        branches.append(exp.and_(*(c.copy() for c in mine)) if len(mine) > 1 else mine[0].copy())
+    return exp.or_(*branches)
 
 
 def _reads_only(term: exp.Expression, alias: str) -> bool:

@@ -27,9 +27,13 @@ QUERIES = [
     # chained: the bound sits on c, a reaches it through b
     "SELECT a.sym, count(*) AS n FROM fa.t AS a JOIN fb.t AS b ON a.d = b.d AND a.sym = b.sym JOIN fc.t AS c ON b.d = c.d "
     "AND b.sym = c.sym WHERE c.d >= '2024-02-01' AND c.d < '2024-02-10' AND c.sym IN ('A', 'B') AND c.qty > 3 GROUP BY a.sym",
+    # an OR over both tables: each side reads what its part of every branch allows
+    "SELECT a.sym, a.qty, b.px FROM fa.t AS a JOIN fb.t AS b ON a.d = b.d WHERE ((a.sym = 'A' AND b.qty > 5) "
+    "OR (a.sym = 'B' AND a.qty < 3 AND b.qty < 3)) AND a.d BETWEEN '2024-02-01' AND '2024-02-20'",
     # a filter on a text column compared with a number column is not carried; the answer must not change
     "SELECT count(*) AS n FROM fa.t AS a JOIN fb.t AS b ON a.qty = b.px WHERE b.px = 3 AND a.d BETWEEN '2024-01-01' AND '2024-01-31'",
 ]
+OR_ACROSS_TABLES = QUERIES[4]
 
 
 def _rows(seed: int) -> list[tuple[Any, ...]]:
@@ -110,3 +114,11 @@ def test_outer_join_null_side_gets_no_carried_filter(sources: tuple[dict[str, An
     sql = "SELECT a.d FROM fa.t AS a LEFT JOIN fb.t AS b ON a.sym = b.sym WHERE a.sym = 'A'"
     fragments = _fragment_sql(catalog, sql)
     assert "'A'" in fragments["fa"][0] and "WHERE" not in fragments["fb"][0]
+
+
+def test_each_side_reads_its_part_of_an_or(sources: tuple[dict[str, Any], duckdb.DuckDBPyConnection]) -> None:
+    """``(a.x AND b.y) OR (a.z AND b.w)`` reads ``a.x OR a.z`` from a and ``b.y OR b.w`` from b, not everything."""
+    catalog, _ = sources
+    fragments = _fragment_sql(catalog, OR_ACROSS_TABLES)
+    assert all("\"sym\" = 'A' OR (\"sym\" = 'B' AND \"qty\" < 3)" in text for text in fragments["fa"])
+    assert all("\"qty\" > 5 OR \"qty\" < 3" in text for text in fragments["fb"])
