@@ -76,7 +76,9 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
     scopes = list(traverse_scope(qualified))
     tables = {ref.scan_name: ref.table for ref in references}
     _type_date_literals(scopes, tables)
-    scans = tuple(_plan_scan(ref, scopes, options, tables) for ref in references)
+    reads = [_scan_read(ref, scopes, options, tables) for ref in references]
+    _share_columns(reads)
+    scans = tuple(_build_scan(read) for read in reads)
     try:
         typed = annotate_types(qualified, schema=schema, dialect=statement.dialect)
         merge_sql = align_equality_types(typed).sql(dialect=MERGE_DIALECT)
@@ -197,17 +199,54 @@ def _type_of(scope: Scope, tables: dict[str, TableInfo]) -> Callable[[str, str],
     return type_of
 
 
-def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions, tables: dict[str, TableInfo]) -> Scan:
+@dataclass
+class _ScanRead:
+    """What one table reference reads, before its column list is final."""
+
+    ref: TableReference
+    alias: str
+    needed: list[str]
+    pushed: list[tuple[exp.Expression, exp.Expression]]
+    split: SplitDecision
+    periods: list[Period | None]
+
+    @property
+    def rows_key(self) -> tuple[object, ...]:
+        """Equal for references that read the same rows (same table, filters and periods)."""
+        real_names = {frame_column_name(c.name): c.name for c in self.ref.table.columns}
+        filters = tuple((_for_source(p, real_names).sql(), _for_frame(c).sql()) for c, p in self.pushed)
+        return (self.ref.table.qualified_name, filters, self.split.column, tuple(self.periods))
+
+
+def _scan_read(ref: TableReference, scopes: list[Scope], options: PlanOptions, tables: dict[str, TableInfo]) -> _ScanRead:
     scope, alias = _scope_of(ref.scan_name, scopes)
     table = ref.table
     types = {frame_column_name(c.name): c.type for c in table.columns}
-    real_names = {frame_column_name(c.name): c.name for c in table.columns}
     needed = _needed_columns(alias, scope, scopes) or [frame_column_name(table.columns[0].name)]
     own_conjuncts = scan_filters(scope.expression, alias, _type_of(scope, tables))
     text_dates = table.source.kind.text_dates
     pushed = [(c, p) for c in own_conjuncts if (p := pushable(c, types, text_dates=text_dates)) is not None]
     split, periods = _split(table, types, own_conjuncts, alias, options)
+    return _ScanRead(ref, alias, needed, pushed, split, periods)
 
+
+def _share_columns(reads: list[_ScanRead]) -> None:
+    """References reading the same rows read the union of their columns, so that one read serves them all."""
+    groups: dict[tuple[object, ...], list[_ScanRead]] = {}
+    for read in reads:
+        groups.setdefault(read.rows_key, []).append(read)
+    for group in groups.values():
+        union = [name for read in group for name in read.needed]
+        for read in group:
+            read.needed = list(dict.fromkeys(union))
+
+
+def _build_scan(read: _ScanRead) -> Scan:
+    ref, split, pushed, needed = read.ref, read.split, read.pushed, read.needed
+    table = ref.table
+    types = {frame_column_name(c.name): c.type for c in table.columns}
+    real_names = {frame_column_name(c.name): c.name for c in table.columns}
+    text_dates = table.source.kind.text_dates
     dialect = table.source.kind.dialect
     source_table = exp.table_(table.name, db=table.schema or table.source.kind.default_schema, quoted=True)
     pads_char = table.source.kind.pads_char
@@ -219,7 +258,7 @@ def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions, t
     ]
     date_column = exp.column(real_names[split.column], quoted=True) if split.column else None
     fragments = []
-    for period in periods:
+    for period in read.periods:
         conditions = [_for_source(p, real_names) for _, p in pushed]
         exact = [_for_frame(c) for c, _ in pushed] if text_dates else []
         if period is not None and date_column is not None:
@@ -232,7 +271,7 @@ def _plan_scan(ref: TableReference, scopes: list[Scope], options: PlanOptions, t
         exact_filter = exp.and_(*exact).sql(dialect=MERGE_DIALECT) if exact else None
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
     schema = tuple((name, types[name].dtype) for name in needed)
-    return Scan(ref.scan_name, alias, table.qualified_name, schema, tuple(fragments), split)
+    return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split)
 
 
 _LITERAL_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)
