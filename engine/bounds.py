@@ -42,8 +42,23 @@ class Range:
         """The values in both ranges."""
         return Range(tighter_edge(self.lower, other.lower, lower=True), tighter_edge(self.upper, other.upper, lower=False))
 
+    @property
+    def empty(self) -> bool:
+        """No value fits (``d BETWEEN '2024-02-01' AND '2024-01-01'``).
+
+        >>> Range(Edge(dt.datetime(2024, 2, 1), True), Edge(dt.datetime(2024, 1, 1), True)).empty
+        True
+        """
+        if self.lower is None or self.upper is None:
+            return False
+        if self.lower.value != self.upper.value:
+            return self.lower.value > self.upper.value
+        return not (self.lower.inclusive and self.upper.inclusive)
+
     def union(self, other: Range) -> Range | None:
         """The values in either range, if that is one interval; None if there is a gap."""
+        if self.empty or other.empty:
+            return other if self.empty else self
         first, second = sorted((self, other), key=_lower_key)
         if first.upper is not None and second.lower is not None:
             gap = first.upper.value < second.lower.value or (
@@ -101,8 +116,10 @@ def column_range(condition: exp.Expression, column: str, *, is_date: bool, table
         return left.union(right) or Range()
     if isinstance(condition, exp.Between) and _is_column(condition.this, column, table):
         low, high = constant_time(condition.args["low"]), constant_time(condition.args["high"])
-        if low is None or high is None or condition.args.get("symmetric"):
+        if low is None or high is None:
             return Range()
+        if condition.args.get("symmetric") and _operand(low, is_date) > _operand(high, is_date):
+            low, high = high, low
         return Range(_edge(exp.GTE, _operand(low, is_date), is_date), _edge(exp.LTE, _operand(high, is_date), is_date))
     if isinstance(condition, exp.Not) and type(_unparen(condition.this)) in _NEGATED:
         inner = _unparen(condition.this)

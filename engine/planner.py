@@ -24,6 +24,8 @@ from piot.filters import scan_filters
 from piot.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
 from piot.join_keys import align_equality_types
 from piot.merge_dialect import PolarsSQL
+from piot.merge_semantics import postgres_semantics
+from piot.normalize import normalize
 from piot.periods import UNITS, Period, choose_unit, split_range
 from piot.pushdown import pushable
 from piot.statement import Statement
@@ -63,7 +65,7 @@ class Plan:
 
 def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = PlanOptions()) -> Plan:
     """Build the :class:`Plan` of a parsed statement."""
-    query, references = resolve_tables(statement.query, lookup)
+    query, references = resolve_tables(normalize(statement.query.copy()), lookup)
     query = _name_outputs(query, statement.dialect)
     schema = {ref.scan_name: {frame_column_name(c.name): c.type.sql for c in ref.table.columns} for ref in references}
     try:
@@ -74,6 +76,7 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
         raise NotSupportedError(f"cannot plan this query: {e}") from e
     columns = _dedupe_outputs(qualified)
     scopes = list(traverse_scope(qualified))
+    _check_correlations(scopes)
     tables = {ref.scan_name: ref.table for ref in references}
     _type_date_literals(scopes, tables)
     reads = [_scan_read(ref, scopes, options, tables) for ref in references]
@@ -81,7 +84,7 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
     scans = tuple(_build_scan(read) for read in reads)
     try:
         typed = annotate_types(qualified, schema=schema, dialect=statement.dialect)
-        merge_sql = align_equality_types(typed).sql(dialect=MERGE_DIALECT)
+        merge_sql = postgres_semantics(align_equality_types(typed), statement.dialect).sql(dialect=MERGE_DIALECT)
     except SqlglotError as e:
         raise NotSupportedError(f"cannot write this query for the merge: {e}") from e
     return Plan(scans=scans, merge_sql=merge_sql, columns=columns)
@@ -154,11 +157,35 @@ def _dedupe_outputs(query: exp.Expression) -> tuple[str, ...]:
 
 
 def _scope_of(scan_name: str, scopes: list[Scope]) -> tuple[Scope, str]:
+    """The scope whose FROM/JOIN names the scan, and the alias it goes by there.
+
+    A derived table (a VALUES list, a subquery) joined after a table also lists that table
+    among its sources (it could be LATERAL); the table belongs to the enclosing SELECT.
+    """
     for scope in scopes:
         for alias, source in scope.sources.items():
-            if isinstance(source, exp.Table) and source.name == scan_name:
+            if isinstance(source, exp.Table) and source.name == scan_name and source.find_ancestor(exp.Select) is scope.expression:
                 return scope, alias
     raise NotSupportedError(f"cannot place table reference {scan_name} in the query")
+
+
+_CORRELATIONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def _check_correlations(scopes: list[Scope]) -> None:
+    """Refuse a correlated subquery the merge cannot run: Polars decorrelates only ``inner.x OP outer.y``."""
+    for scope in scopes:
+        for column in scope.external_columns:
+            parent = column.parent
+            while isinstance(parent, exp.Paren):
+                parent = parent.parent
+            if isinstance(parent, _CORRELATIONS) and all(isinstance(side.unnest(), exp.Column) for side in (parent.left, parent.right)):
+                continue
+            used_in = parent.sql(dialect="postgres") if parent is not None else column.sql()
+            raise NotSupportedError(
+                f"correlated subquery: the outer column {column.sql(dialect='postgres')} is used in {used_in}; "
+                "the merge runs correlated subqueries only when they compare an inner column with an outer one (inner.x = outer.y)"
+            )
 
 
 def _within(inner: Scope, outer: Scope) -> bool:
@@ -268,17 +295,19 @@ def _build_scan(read: _ScanRead) -> Scan:
             if text_dates:
                 exact.insert(0, window_condition(exp.column(split.column, quoted=True), period, is_date=is_date))
         sql = fragment_sql(source_table, select_list, conditions, dialect)
-        exact_filter = exp.and_(*exact).sql(dialect=MERGE_DIALECT) if exact else None
+        exact_filter = postgres_semantics(exp.and_(*exact)).sql(dialect=MERGE_DIALECT) if exact else None
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
     schema = tuple((name, types[name].dtype) for name in needed)
     return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split)
 
 
-_LITERAL_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)
+_LITERAL_COMPARISONS = (
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In, exp.Coalesce, exp.Nullif, exp.Greatest, exp.Least,
+)  # fmt: skip
 
 
 def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo]) -> None:
-    """Give untyped text compared with a DATE/TIMESTAMP column that column's type, as PostgreSQL does.
+    """Give untyped text compared (or COALESCEd, ...) with a DATE/TIMESTAMP column that column's type, as PostgreSQL does.
 
     ``d >= '2024-03-10 12:00'`` on a DATE column means ``d >= DATE '2024-03-10'``; writing the
     literal typed keeps that meaning in every source and in the merge.
