@@ -29,19 +29,48 @@ _TEMPORAL_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP}
 
 
 def nullable_aliases(select: exp.Expression) -> set[str]:
-    """Aliases on the NULL-padded side of an outer join in this SELECT."""
-    if not isinstance(select, exp.Select):
+    """Aliases on the NULL-padded side of an outer join in this SELECT, inside parenthesised joins too.
+
+    >>> import sqlglot
+    >>> sorted(nullable_aliases(sqlglot.parse_one("select 1 from f left join (o join x on o.k = x.k) on f.k = o.k")))
+    ['o', 'x']
+    """
+    if not isinstance(select, exp.Select) or not select.args.get("from_"):
         return set()
+    return _nullable(select.args["from_"].this, select.args.get("joins") or [])
+
+
+def _group(node: exp.Expression) -> exp.Expression:
+    """The first table of a parenthesised join (``(a JOIN b ON ...)``), or the node itself."""
+    return node.this if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Table) else node
+
+
+def _names(node: exp.Expression) -> list[str]:
+    """Every alias a FROM item brings in: one, or all of a parenthesised join's."""
+    node = _group(node)
+    names = [node.alias_or_name] if node.alias_or_name else []
+    for join in node.args.get("joins") or []:
+        names += _names(join.this)
+    return names
+
+
+def _nullable(first: exp.Expression, joins: list[exp.Expression]) -> set[str]:
+    """Nullable aliases of ``first`` joined with ``joins`` (a parenthesised first item's own joins come first)."""
+    group = _group(first)
+    joins = [*(group.args.get("joins") or []), *joins]
     nullable: set[str] = set()
-    earlier = [select.args["from_"].this.alias_or_name] if select.args.get("from_") else []
-    for join in select.args.get("joins") or []:
+    earlier = [group.alias_or_name]
+    for join in joins:
+        inner = _group(join.this)
+        if inner.args.get("joins"):
+            nullable |= _nullable(inner, [])
+        names = _names(join.this)
         side = (join.side or "").upper()
-        name = join.this.alias_or_name
         if side in ("LEFT", "FULL"):
-            nullable.add(name)
+            nullable.update(names)
         if side in ("RIGHT", "FULL"):
             nullable.update(earlier)
-        earlier.append(name)
+        earlier += names
     return nullable
 
 

@@ -66,6 +66,8 @@ def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[Ta
         alias = table.alias or table.name
         alias_node = table.args["alias"].this if table.args.get("alias") else table.this  # keeps its quoting
         replacement = exp.Table(this=exp.to_identifier(scan_name), alias=exp.TableAlias(this=alias_node.copy()))
+        if table.args.get("joins"):  # a parenthesised join, ``(a JOIN b ON ...)``, hangs its joins on its first table
+            replacement.set("joins", table.args["joins"])
         table.replace(replacement)
         references.append(TableReference(scan_name, alias, info))
     return query, references
