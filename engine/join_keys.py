@@ -71,7 +71,7 @@ def common_key_type(left: exp.DataType | None, right: exp.DataType | None) -> ex
         if kinds & _FLOATS:
             return exp.DataType.build("DOUBLE")
         if kinds & _DECIMALS:
-            scales = [_scale(t) for t in (left, right) if t.this in _DECIMALS]
+            scales = [decimal_scale(t) for t in (left, right) if t.this in _DECIMALS]
             if any(s is None for s in scales):
                 return exp.DataType.build("DOUBLE")
             return exp.DataType.build(f"DECIMAL(38, {max(s for s in scales if s is not None)})")
@@ -81,7 +81,12 @@ def common_key_type(left: exp.DataType | None, right: exp.DataType | None) -> ex
     return None
 
 
-def _scale(decimal: exp.DataType) -> int | None:
+def decimal_scale(decimal: exp.DataType) -> int | None:
+    """The scale of ``DECIMAL(p, s)`` (0 for ``DECIMAL(p)``), None when the type does not say.
+
+    >>> decimal_scale(exp.DataType.build("DECIMAL(15, 2)")), decimal_scale(exp.DataType.build("DECIMAL"))
+    (2, None)
+    """
     params = decimal.expressions
     if len(params) < 2:
         return 0 if len(params) == 1 else None

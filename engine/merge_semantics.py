@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from piot.join_keys import decimal_scale
+
 _T = exp.DataType.Type
 _FLOATS = {_T.DOUBLE, _T.FLOAT}
 _INTEGERS = exp.DataType.INTEGER_TYPES
@@ -88,21 +90,13 @@ def _rounding_cast(node: exp.Cast) -> None:
         elif value.type.this == _T.DECIMAL:
             node.set("this", _round_half_away(value, 0))
     elif target.is_type(_T.DECIMAL) and target.expressions:
-        scale = _scale(target)
-        source_scale = _scale(value.type) if value.type.this == _T.DECIMAL else None
+        scale = decimal_scale(target) or 0
+        source_scale = (decimal_scale(value.type) or 0) if value.type.this == _T.DECIMAL else None
         if value.type.this in _FLOATS or (source_scale is not None and source_scale > scale):
             node.set("this", _round_half_away(value, scale))
     elif target.this in _TEXT and value.type.this == _T.TIMESTAMP:
         trimmed = exp.func("RTRIM", exp.func("RTRIM", node.copy(), exp.Literal.string("0")), exp.Literal.string("."))
         node.replace(trimmed)
-
-
-def _scale(decimal: exp.DataType) -> int:
-    params = decimal.expressions
-    if len(params) < 2:
-        return 0
-    value = params[1].this
-    return int(value.this) if isinstance(value, exp.Literal) and value.is_int else 0
 
 
 def _round_half_away(value: exp.Expression, scale: int) -> exp.Expression:
