@@ -62,8 +62,22 @@ def _drop_orphans(kind: str, url: str) -> None:
     for name in names:
         parts = str(name).split("_")
         if len(parts) == 4 and parts[2].isdigit() and not process_alive(int(parts[2])):
-            drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE);" if kind == "postgres" else f"DROP DATABASE IF EXISTS {name};"
-            run_cli(kind, url, drop)
+            run_cli(kind, url, _drop_sql(kind, str(name)))
+
+
+def _drop_sql(kind: str, database: str) -> str:
+    return f"DROP DATABASE IF EXISTS {database}" + (" WITH (FORCE);" if kind == "postgres" else ";")
+
+
+def _own_database(kind: str, admin_url: str) -> Iterator[str]:
+    """Create a database of this session's own on the server, yield its URL, drop it at the end."""
+    database = _session_database()
+    _cli_or_skip(kind, admin_url, f"CREATE DATABASE {database};")
+    _drop_orphans(kind, admin_url)
+    try:
+        yield _with_database(admin_url, database)
+    finally:
+        run_cli(kind, admin_url, _drop_sql(kind, database))
 
 
 def _cli_or_skip(kind: str, url: str, script: str) -> None:
@@ -92,25 +106,13 @@ def corpus_sqlite(tmp_path_factory: pytest.TempPathFactory) -> CorpusSource:
 @pytest.fixture(scope="session")
 def pg_session_url(pg_url: str) -> Iterator[str]:
     """A PostgreSQL database of this test session's own, dropped at the end."""
-    database = _session_database()
-    _cli_or_skip("postgres", pg_url, f"CREATE DATABASE {database};")
-    _drop_orphans("postgres", pg_url)
-    try:
-        yield _with_database(pg_url, database)
-    finally:
-        run_cli("postgres", pg_url, f"DROP DATABASE IF EXISTS {database} WITH (FORCE);")
+    yield from _own_database("postgres", pg_url)
 
 
 @pytest.fixture(scope="session")
 def mysql_session_url(mysql_url: str) -> Iterator[str]:
     """A MariaDB database of this test session's own, dropped at the end."""
-    database = _session_database()
-    _cli_or_skip("mysql", mysql_url, f"CREATE DATABASE {database};")
-    _drop_orphans("mysql", mysql_url)
-    try:
-        yield _with_database(mysql_url, database)
-    finally:
-        run_cli("mysql", mysql_url, f"DROP DATABASE IF EXISTS {database};")
+    yield from _own_database("mysql", mysql_url)
 
 
 @pytest.fixture(scope="session")
