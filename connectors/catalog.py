@@ -8,8 +8,9 @@ A catalog is a TOML file or the same structure as a dict::
     date_column = "trade_date"
     time_unit = "monthly"
 
-``${NAME}`` in a URL is replaced by the environment variable ``NAME``. A relative
-SQLite path is taken relative to the catalog file.
+``${NAME}`` in a URL is replaced by the environment variable ``NAME``; such values are
+secrets like the URL's password, and are never shown. A relative SQLite path is taken
+relative to the catalog file.
 
 Example:
     >>> cat = load_catalog({"sources": {"demo": {"url": "sqlite:///tmp/demo.db"}}})
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from piot.connectors.kinds import SourceKind, kind_for_url
-from piot.connectors.redact import redact_url
+from piot.connectors.redact import redact_text, url_secrets
 from piot.errors import ProgrammingError
 
 TIME_UNITS = ("daily", "monthly", "yearly", "auto")
@@ -53,20 +54,42 @@ class TableSettings:
 
 @dataclass(frozen=True)
 class Source:
-    """One database in the catalog. Its repr and :attr:`display_url` never show the password."""
+    """One database in the catalog. It knows its secrets, and its repr and :attr:`display_url` hide them.
+
+    Attributes:
+        name: the source's name in SQL (``pg`` in ``pg.public.trades``).
+        url: the connection URL, secrets included: never put it in a message, use :meth:`redact`.
+        kind: the kind of database.
+        tables: per-table settings from the catalog.
+        env_values: values substituted for ``${NAME}`` in the URL, hidden like passwords.
+    """
 
     name: str
     url: str = field(repr=False)
     kind: SourceKind = field(repr=False)
     tables: Mapping[str, TableSettings] = field(default_factory=dict, repr=False)
+    env_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"Source(name={self.name!r}, url={self.display_url!r})"
 
     @property
+    def secrets(self) -> frozenset[str]:
+        """Every form of the URL's passwords and of the values taken from the environment."""
+        return url_secrets(self.url) | frozenset(v for v in self.env_values if v)
+
+    def redact(self, text: str) -> str:
+        """``text`` with this source's secrets, in every form, and any URL password replaced by ``***``.
+
+        >>> Source("pg", "postgresql://u:S3cret%40PW@h/db", kind_for_url("postgresql:")).redact("bad password S3cret@PW")
+        'bad password ***'
+        """
+        return redact_text(text, self.secrets)
+
+    @property
     def display_url(self) -> str:
-        """The URL with its password replaced by ``***``."""
-        return redact_url(self.url)
+        """The URL as it may be shown: passwords and values from the environment replaced by ``***``."""
+        return self.redact(self.url)
 
     @property
     def connectorx_url(self) -> str:
@@ -75,7 +98,7 @@ class Source:
 
     @property
     def password(self) -> str | None:
-        """The URL's password, so that error texts from drivers can be scrubbed of it."""
+        """The password after ``user:`` in the URL, as written there (see :attr:`secrets` for all of them)."""
         match = re.match(r"[^:]+://[^:/@]*:(.*)@", self.url)
         return match[1] if match else None
 
@@ -96,6 +119,10 @@ class Catalog:
     sources: Mapping[str, Source]
     origin: str = "<dict>"
 
+    def redact(self, text: str) -> str:
+        """``text`` without any source's secrets (see :meth:`Source.redact`)."""
+        return redact_text(text, frozenset().union(*(s.secrets for s in self.sources.values())))
+
     def source(self, name: str) -> Source:
         """The source called ``name``; a :class:`ProgrammingError` listing the known ones if none is."""
         try:
@@ -106,21 +133,38 @@ class Catalog:
 
 
 def load_catalog(catalog: str | os.PathLike[str] | Mapping[str, Any] | Catalog) -> Catalog:
-    """Read a catalog from a TOML file path or a dict of the same shape."""
+    """Read a catalog from a TOML file path or a dict of the same shape.
+
+    Raises:
+        ProgrammingError: the file is missing or not valid, or a source is wrong; the error
+            has no chained exception and no frame of this module holding the URLs.
+    """
     if isinstance(catalog, Catalog):
         return catalog
-    if isinstance(catalog, Mapping):
-        return _catalog_from_mapping(catalog, origin="<dict>", base=Path.cwd())
-    path = Path(catalog).expanduser()
+    loaded = _load(catalog)
+    del catalog  # a dict of URLs: the error's traceback must not keep it in this frame
+    if isinstance(loaded, ProgrammingError):
+        raise loaded
+    return loaded
+
+
+def _load(catalog: str | os.PathLike[str] | Mapping[str, Any]) -> Catalog | ProgrammingError:
+    """The catalog, or the error to raise, fresh (no traceback, no chain): frames here hold URLs."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProgrammingError(f"catalog file {str(path)!r} does not exist") from None
-    except OSError as e:
-        raise ProgrammingError(f"catalog file {str(path)!r} cannot be read: {e.strerror}") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ProgrammingError(f"catalog file {str(path)!r} is not valid TOML: {e}") from e
-    return _catalog_from_mapping(data, origin=str(path), base=path.resolve().parent)
+        if isinstance(catalog, Mapping):
+            return _catalog_from_mapping(catalog, origin="<dict>", base=Path.cwd())
+        path = Path(catalog).expanduser()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ProgrammingError(f"catalog file {str(path)!r} does not exist") from None
+        except OSError as e:
+            raise ProgrammingError(f"catalog file {str(path)!r} cannot be read: {e.strerror}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ProgrammingError(f"catalog file {str(path)!r} is not valid TOML: {e}") from None
+        return _catalog_from_mapping(data, origin=str(path), base=path.resolve().parent)
+    except ProgrammingError as e:
+        return ProgrammingError(e.message)
 
 
 def _catalog_from_mapping(data: Mapping[str, Any], *, origin: str, base: Path) -> Catalog:
@@ -137,18 +181,22 @@ def _source(name: str, spec: Any, origin: str, base: Path) -> Source:
         raise ProgrammingError(f"{where}: a source name must be an SQL identifier (letters, digits, _)")
     if not isinstance(spec, Mapping) or not isinstance(spec.get("url"), str):
         raise ProgrammingError(f"{where}: needs url = \"...\"")
-    url = _expand_env(spec["url"], where)
+    url, env_values = _expand_env(spec["url"], where)
     try:
         kind = kind_for_url(url)
     except ProgrammingError as e:
-        raise ProgrammingError(f"{where}: {e.message}") from None
+        message = redact_text(e.message, url_secrets(url) | frozenset(env_values))
+    else:
+        message = None
+    if message is not None:  # raised here, so that no chained exception holds the URL
+        raise ProgrammingError(f"{where}: {message}")
     if kind.name == "sqlite":
         url = _absolute_sqlite_url(url, base)
     tables_spec = spec.get("tables", {})
     if not isinstance(tables_spec, Mapping):
         raise ProgrammingError(f"{where}: tables must be a table of per-table settings")
     tables = {key: _table_settings(value, f"{where}, table {key!r}") for key, value in tables_spec.items()}
-    return Source(name=name, url=url, kind=kind, tables=tables)
+    return Source(name=name, url=url, kind=kind, tables=tables, env_values=env_values)
 
 
 def _table_settings(spec: Any, where: str) -> TableSettings:
@@ -163,14 +211,14 @@ def _table_settings(spec: Any, where: str) -> TableSettings:
     return TableSettings(date_column=spec.get("date_column"), time_unit=time_unit)
 
 
-def _expand_env(url: str, where: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        value = os.environ.get(match[1])
-        if value is None:
-            raise ProgrammingError(f"{where}: environment variable {match[1]} is not set")
-        return value
-
-    return _ENV_REFERENCE.sub(replace, url)
+def _expand_env(url: str, where: str) -> tuple[str, tuple[str, ...]]:
+    """The URL with ``${NAME}`` replaced by the environment's values, and those values (secrets)."""
+    names = _ENV_REFERENCE.findall(url)
+    missing = [name for name in names if os.environ.get(name) is None]
+    if missing:
+        raise ProgrammingError(f"{where}: environment variable {missing[0]} is not set")
+    values = tuple(os.environ[name] for name in names)
+    return _ENV_REFERENCE.sub(lambda m: os.environ[m[1]], url), values
 
 
 def _absolute_sqlite_url(url: str, base: Path) -> str:

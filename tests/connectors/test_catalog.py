@@ -395,3 +395,69 @@ def test_source_with_raw_at_sign_in_password_is_not_shown() -> None:
     source = load_catalog({"sources": {"pg": {"url": "postgresql://reader:p@ss-w0rd@h/db"}}}).source("pg")
     assert "ss-w0rd" not in repr(source)
     assert "ss-w0rd" not in source.display_url
+
+
+ENCODED = "S3cret%40PW%2Fx%3Fy"
+DECODED = "S3cret@PW/x?y"
+LOWER_ESCAPES = "S3cret%40PW%2fx%3fy"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://reader:{ENCODED}@db.internal:5432/markets",
+        f"postgresql://db.internal:5432/markets?user=reader&password={ENCODED}",
+        f"postgresql://db.internal:5432/markets?user=reader&sslpassword={ENCODED}",
+        f"mysql://db.internal:3306/markets?user=reader&pass={ENCODED}",
+    ],
+)
+def test_source_hides_its_password_in_every_form(url: str) -> None:
+    source = load_catalog({"sources": {"pg": {"url": url}}}).source("pg")
+    shown = " ".join([source.display_url, repr(source), repr(load_catalog({"sources": {"pg": {"url": url}}}))])
+    for form in (ENCODED, DECODED, LOWER_ESCAPES):
+        assert form not in shown
+    assert "db.internal" in source.display_url
+    said = source.redact(f"driver said: password {DECODED} (from {url}) or {ENCODED}")
+    assert DECODED not in said and ENCODED not in said
+
+
+def test_values_from_the_environment_are_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIOT_TEST_PW", ENCODED)
+    monkeypatch.setenv("PIOT_TEST_TOKEN", "tok-3141")
+    url = "postgresql://reader:${PIOT_TEST_PW}@db.internal/markets?application_name=${PIOT_TEST_TOKEN}"
+    catalog = load_catalog({"sources": {"pg": {"url": url}}})
+    source = catalog.source("pg")
+    assert source.display_url == "postgresql://reader:***@db.internal/markets?application_name=***"
+    for text in (f"{DECODED} and tok-3141", LOWER_ESCAPES, "tok-3141"):
+        assert "***" in source.redact(text) and catalog.redact(text) == source.redact(text)
+        assert DECODED not in source.redact(text) and "tok-3141" not in catalog.redact(text)
+
+
+def test_a_source_still_knows_its_secrets_after_pickling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIOT_TEST_TOKEN", "tok-2718")
+    source = load_catalog({"sources": {"pg": {"url": "postgresql://u@h/db?application_name=${PIOT_TEST_TOKEN}"}}}).source("pg")
+    assert pickle.loads(pickle.dumps(source)).redact("app tok-2718") == "app ***"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"url": f"postgres+psycopg://reader:{ENCODED}@h/db"},
+        {"url": f"postgresql://reader:{ENCODED}@h/db", "tables": 3},
+        {"url": f"postgresql://reader:{ENCODED}@h/db?x=${{PIOT_TEST_UNSET_VARIABLE}}"},
+    ],
+)
+def test_catalog_errors_carry_no_chain_and_no_frame_holding_the_url(spec: dict[str, object]) -> None:
+    import traceback
+
+    with pytest.raises(ProgrammingError) as caught:
+        load_catalog({"sources": {"pg": spec}})
+    error = caught.value
+    assert error.__context__ is None and error.__cause__ is None
+    frames = traceback.TracebackException.from_exception(error, capture_locals=True)
+    # the test's own frame holds the dict (it wrote it): look at the frames of the catalog module only
+    text = "".join(
+        line for frame in frames.stack if frame.filename == catalog_module.__file__ for line in frames.stack.format_frame_summary(frame)
+    )
+    assert "load_catalog" in text
+    assert ENCODED not in text and DECODED not in text and ENCODED not in str(error)

@@ -7,7 +7,7 @@ import doctest
 import pytest
 
 import piot.connectors.redact as redact_module
-from piot.connectors.redact import redact_text, redact_url
+from piot.connectors.redact import redact_text, redact_url, secret_forms, url_secrets
 
 
 @pytest.mark.parametrize(
@@ -122,3 +122,72 @@ def test_module_doctests() -> None:
     result = doctest.testmod(redact_module, verbose=False)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql://h/db?user=u&password=S3cret%40PW&sslmode=require",
+            "postgresql://h/db?user=u&password=***&sslmode=require",
+        ),
+        ("postgresql://h/db?sslpassword=k3y-pw", "postgresql://h/db?sslpassword=***"),
+        ("mysql://h/db?user=root&pass=pw1;x=1", "mysql://h/db?user=root&pass=***;x=1"),
+        ("mssql://h/db?PWD=pw1&Trusted=no", "mssql://h/db?PWD=***&Trusted=no"),
+        ("postgresql://u:a%40b@h/db?password=c%2Fd", "postgresql://u:***@h/db?password=***"),
+    ],
+)
+def test_redact_url_hides_passwords_given_as_query_parameters(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+
+
+def test_a_libpq_style_password_in_driver_text_is_hidden() -> None:
+    text = "connection to host=h dbname=db user=u password='a b' failed; password=xyz"
+    assert redact_text(text) == "connection to host=h dbname=db user=u password=*** failed; password=***"
+
+
+def test_mysql_saying_whether_a_password_was_used_is_kept() -> None:
+    text = "Access denied for user 'root'@'127.0.0.1' (using password: YES)"
+    assert redact_text(text) == text
+
+
+PASSWORD = "S3cret@PW/x?y"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        PASSWORD,
+        "S3cret%40PW%2Fx%3Fy",  # encoded as in a URL
+        "S3cret%40pw%2fx%3fy".replace("pw", "PW"),  # lower-case escapes
+        "S3cret%40PW/x%3Fy",  # encoded, keeping slashes
+        "S3cret%40PW%2Fx%3Fy".replace("%", "%25"),  # encoded twice
+    ],
+)
+@pytest.mark.parametrize("written", [PASSWORD, "S3cret%40PW%2Fx%3Fy", "S3cret%40PW/x%3Fy"])
+def test_every_form_of_a_secret_is_hidden_whatever_form_it_was_given_in(written: str, shown: str) -> None:
+    out = redact_text(f"the server said: bad password {shown}!", [written])
+    assert out == "the server said: bad password ***!"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:S3cret%40PW%2Fx%3Fy@h/db",
+        "postgresql://h/db?user=u&password=S3cret%40PW%2Fx%3Fy",
+        "postgresql://h/db?sslpassword=S3cret%40PW%2Fx%3Fy&user=u",
+    ],
+)
+def test_url_secrets_finds_the_password_wherever_the_url_holds_it(url: str) -> None:
+    found = url_secrets(url)
+    assert PASSWORD in found and "S3cret%40PW%2Fx%3Fy" in found
+    assert redact_text(f"{url} said: {PASSWORD}", found).count("***") == 2
+
+
+def test_url_secrets_of_a_url_without_password_is_empty() -> None:
+    assert url_secrets("postgresql://u@h:5432/db?sslmode=require") == frozenset()
+
+
+def test_secret_forms_skip_one_character_texts() -> None:
+    assert secret_forms("x") == frozenset()
+    assert "ab" in secret_forms("ab")
