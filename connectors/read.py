@@ -1,7 +1,11 @@
 """Read SQL results from a source as Arrow with connectorx: the one place connectorx is called.
 
 Every failure becomes a :class:`piot.OperationalError` that names the source and,
-when given, the fragment's period, with the password scrubbed from the driver's text.
+when given, the fragment's period, with the source's secrets scrubbed from the driver's
+text. The error carries no chained exception and no frame that held the URL: connectorx
+is given the URL inside :func:`_connectorx_read`, whose frame (like connectorx's own, whose
+``conn`` argument is the URL) belongs only to the driver's exception, which is dropped
+before the piot error is raised.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ import connectorx
 import pyarrow as pa
 
 from piot.connectors.catalog import Source
-from piot.connectors.redact import redact_text
 from piot.errors import OperationalError
 
 
@@ -22,14 +25,27 @@ def read_arrow(source: Source, sql: str, *, period: str | None = None) -> pa.Tab
         sql: a single SELECT in the source's own dialect.
         period: the fragment's period, used only in error messages.
     """
+    failure: str | None = None
+    interrupted: type[BaseException] | None = None
     try:
-        table = connectorx.read_sql(source.connectorx_url, sql, return_type="arrow")
+        table = _connectorx_read(source, sql)
+    except (KeyboardInterrupt, SystemExit) as e:
+        interrupted = type(e)
     except BaseException as e:  # connectorx raises RuntimeError, and Rust panics as PanicException
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
-        detail = redact_text(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__, [source.password or ""])
+        text = str(e).strip()
+        failure = source.redact(text.splitlines()[0] if text else type(e).__name__)
+    # Raised here, after the except blocks: the driver's exception (whose traceback holds the
+    # URL in connectorx's frame) is neither the __context__ nor the __cause__ of what we raise.
+    if interrupted is not None:
+        raise interrupted()
+    if failure is not None:
         where = f"source {source.name!r}" + (f", period {period}" if period else "")
-        raise OperationalError(f"{where}: {detail}", source=source.name, period=period) from None
+        raise OperationalError(f"{where}: {failure}", source=source.name, period=period)
     if isinstance(table, pa.RecordBatchReader):  # newer connectorx versions may stream
         table = table.read_all()
     return table
+
+
+def _connectorx_read(source: Source, sql: str) -> pa.Table | pa.RecordBatchReader:
+    """The connectorx call itself; only this frame and connectorx's ever hold the URL."""
+    return connectorx.read_sql(source.connectorx_url, sql, return_type="arrow")

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from piot.catalog_statements import answer as answer_catalog_statement
 from piot.catalog_statements import parse_catalog_statement
-from piot.errors import Error, InterfaceError, InternalError, NotSupportedError, OperationalError, ProgrammingError
+from piot.errors import Error, InterfaceError, NotSupportedError, OperationalError, ProgrammingError, redact_error, unexpected_error
 from piot.execute import Progress, distinct_scans
 from piot.explain import explain_frame
 from piot.runtime import ensure_ray
@@ -224,6 +224,7 @@ class Cursor:
                     failed.append(e)
                     raise
 
+        failure: Error | None = None
         try:
             catalog_statement = parse_catalog_statement(sql)
             if catalog_statement is not None:
@@ -239,15 +240,17 @@ class Cursor:
             notify(progress)
             ensure_ray(engine.options.ray_address)
             frame = engine.execute(plan, progress=progress, on_progress=notify)
-        except Error:
-            _raise_if_cancelled(progress)
-            raise
+        except Error as e:
+            failure = redact_error(e, engine.catalog.redact)
         except Exception as e:
             if failed and e is failed[0]:
                 raise
-            _raise_if_cancelled(progress)
-            raise InternalError(f"unexpected {type(e).__name__} while running the query (a bug in piot): {e}") from e
-        _raise_if_cancelled(progress)  # a cancel that came during the merge
+            failure = unexpected_error(e, engine.catalog.redact)
+        # Raised outside the except blocks, so that a bug's exception (whose frames may hold
+        # anything) is not chained to what the caller sees.
+        _raise_if_cancelled(progress)  # a cancel that came during the merge, or made the query fail
+        if failure is not None:
+            raise failure
         return frame
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Sequence[Any]]) -> Cursor:

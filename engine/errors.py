@@ -1,9 +1,10 @@
 """The PEP 249 exception hierarchy, shared by every front-end of piot.
 
 Every error piot raises is one of these classes. They pickle across Ray (their
-state is their message plus a few plain keyword fields) and their messages never
-hold a password or a full connection URL: callers pass URLs through
-:func:`piot.connectors.redact.redact_url` before putting them in a message.
+state is their message plus a few plain keyword fields, never a chained exception) and
+their messages never hold a secret: text about a source goes through its
+:meth:`~piot.connectors.catalog.Source.redact`, and every front door passes what it
+raises through :func:`redact_error` with its catalog's secrets.
 
 Example:
     >>> err = ProgrammingError("unknown column 'x'", line=1, col=8)
@@ -15,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -106,3 +109,28 @@ class IntegrityError(DatabaseError):
 
 class InternalError(DatabaseError):
     """A planner invariant was broken: a bug in piot."""
+
+
+def redact_error(error: Error, redact: Callable[[str], str]) -> Error:
+    """``error`` itself, its message passed through ``redact`` (a catalog's or a source's ``redact``).
+
+    >>> redact_error(OperationalError("password pw rejected"), lambda t: t.replace("pw", "***")).message
+    'password *** rejected'
+    """
+    error.message = redact(error.message)
+    error.args = (error.message,)
+    return error
+
+
+def unexpected_error(error: BaseException, redact: Callable[[str], str]) -> InternalError:
+    """A bug reported as an :class:`InternalError`: its type, redacted text and where it was raised.
+
+    The result is meant to be raised with no chain (the bug's frames may hold anything), so the
+    place it came from is named in the message.
+
+    >>> unexpected_error(KeyError("pw"), lambda t: t.replace("pw", "***")).message
+    "unexpected KeyError while running the query (a bug in piot): '***'"
+    """
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ is not None else []
+    where = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    return InternalError(redact(f"unexpected {type(error).__name__} while running the query (a bug in piot): {error}{where}"))

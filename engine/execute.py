@@ -19,7 +19,6 @@ from typing import Any
 import polars as pl
 
 from piot.connectors.read import read_arrow
-from piot.connectors.redact import redact_text
 from piot.errors import DataError, Error, OperationalError
 from piot.fragments import Fragment, Scan
 
@@ -218,26 +217,35 @@ def _check_cancel(progress: Progress) -> None:
 
 
 def _get(ref: Any, spec: TaskSpec) -> Any:
+    """The task's result; its failure as a piot error with no chain back to Ray's exception.
+
+    A task's exception arrives pickled (piot errors cross as message and fields only, already
+    redacted where they were raised); anything else is redacted here with the source's secrets.
+    """
     import ray
 
+    first = spec.fragments[0]
+    failure: Error | None = None
     try:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as e:
         cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else None
         if isinstance(cause, Error):
-            raise cause from None
-        first = spec.fragments[0]
-        secrets = [first.source.password or ""]
-        detail = redact_text(str(cause or e).strip().splitlines()[-1], secrets)
-        raise OperationalError(
-            f"source {first.source.name!r}, period {first.label}: the task failed: {detail}",
-            source=first.source.name,
-            period=first.label,
-        ) from None
+            failure = type(cause)(
+                first.source.redact(cause.message), line=cause.line, col=cause.col, source=cause.source, period=cause.period
+            )
+        else:
+            detail = first.source.redact(str(cause or e).strip().splitlines()[-1])
+            failure = OperationalError(
+                f"source {first.source.name!r}, period {first.label}: the task failed: {detail}",
+                source=first.source.name,
+                period=first.label,
+            )
     except ray.exceptions.RayError as e:
-        first = spec.fragments[0]
-        raise OperationalError(
+        failure = OperationalError(
             f"source {first.source.name!r}, period {first.label}: the Ray task was lost: {type(e).__name__}",
             source=first.source.name,
             period=first.label,
-        ) from None
+        )
+    assert failure is not None
+    raise failure  # outside the except blocks: Ray's exception (and its remote traceback text) is not chained

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from piot.connectors.redact import redact_url
+from piot.connectors.redact import redact_text, redact_url, url_secrets
 from piot.errors import OperationalError, ProgrammingError
 
 _STARTING = threading.Lock()  # two threads must not both start a local Ray
@@ -64,11 +64,15 @@ def _start(address: str | None) -> None:
     import ray
 
     target = address or os.environ.get("RAY_ADDRESS") or None
+    failure: str | None = None
     try:
         ray.init(address=target, include_dashboard=False, log_to_driver=False, configure_logging=False)
     except Exception as e:  # Ray raises ConnectionError, RuntimeError, ValueError...
-        where = f"Ray at {redact_url(target)}" if target else "a local Ray"
-        raise OperationalError(f"could not start or reach {where}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+        failure = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    if failure is not None:  # raised outside the except block: Ray's exception is not chained
+        secrets = url_secrets(target or "")
+        where = f"Ray at {redact_url(target, secrets)}" if target else "a local Ray"
+        raise OperationalError(f"could not start or reach {where}: {redact_text(failure, secrets)}")
 
 
 def check_feasible(remote_options: Mapping[str, Any] | None, *, who: str = "piot") -> None:

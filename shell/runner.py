@@ -96,8 +96,8 @@ class Runner:
         print(text, file=self.out, flush=True)
 
     def message(self, text: str) -> None:
-        """Print a message on ``err``."""
-        print(text, file=self.err, flush=True)
+        """Print a message on ``err``, without any secret of the catalog's sources."""
+        print(self.connection.engine.catalog.redact(text), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
         """Print ``ERROR: text`` on ``err``."""

@@ -139,12 +139,12 @@ def _fetch(ref: Any, task: PeriodTask) -> PeriodResult:
     import ray
     from ray.exceptions import RayError, RayTaskError
 
+    detail = ""
     try:
         return ray.get(ref)
-    except RayError as e:
+    except RayError as e:  # a piot error from the task crosses as its (already redacted) message only
         cause = e.cause if isinstance(e, RayTaskError) and e.cause is not None else e
         text = str(cause).strip().splitlines()
         detail = f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
-        raise OperationalError(
-            f"execute_on_ray: the task for period {task.period} failed: {detail}", period=str(task.period)
-        ) from None
+    # raised outside the except block: Ray's exception and the task's traceback text are not chained
+    raise OperationalError(f"execute_on_ray: the task for period {task.period} failed: {detail}", period=str(task.period))

@@ -25,7 +25,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from piot.connectors.catalog import Source, load_catalog
 from piot.connectors.read import read_arrow
-from piot.errors import DataError, NotSupportedError, OperationalError, ProgrammingError
+from piot.errors import DataError, Error, NotSupportedError, OperationalError, ProgrammingError, redact_error
 from piot.lazy.bounds import merge_ranges
 from piot.lazy.expr_reader import read_predicate
 from piot.lazy.predicate import columns_of
@@ -54,9 +54,15 @@ def scan_db(sql: str, connection: str) -> pl.LazyFrame:
     """
     if not isinstance(sql, str) or not isinstance(connection, str):
         raise ProgrammingError("scan_db(sql, connection) takes the query and the connection URL as strings")
-    source = load_catalog({"sources": {"db": {"url": connection}}}).source("db")
-    query = parse_query(sql, source)
-    schema = discover_schema(source, query)
+    source = _source_of(connection)
+    del connection  # from here on only the Source (whose repr hides secrets) is in this frame's locals
+    if isinstance(source, ProgrammingError):
+        raise source
+    try:
+        query = parse_query(sql, source)
+        schema = discover_schema(source, query)
+    except Error as e:
+        raise redact_error(e, source.redact)  # the same error, its text without the source's secrets
     scan = DbScan(source=source, query_sql=query.sql(dialect=source.kind.dialect), schema=tuple(schema.items()))
     return register_io_source(
         scan,
@@ -64,6 +70,14 @@ def scan_db(sql: str, connection: str) -> pl.LazyFrame:
         explain_name="piot.scan_db",
         explain_detail=f"{source.display_url}: {' '.join(sql.split())[:120]}",
     )
+
+
+def _source_of(connection: str) -> Source | ProgrammingError:
+    """The source at ``connection``, or the error to raise once the URL is out of the caller's frame."""
+    try:
+        return load_catalog({"sources": {"db": {"url": connection}}}).source("db")
+    except ProgrammingError as e:
+        return ProgrammingError(e.message)
 
 
 def parse_query(sql: str, source: Source) -> exp.Query:
@@ -166,7 +180,10 @@ class DbScan:
         del batch_size  # one read, one frame
         schema = dict(self.schema)
         statement, columns = self.plan_read(with_columns, predicate, n_rows)
-        frame = _conform(pl.from_arrow(_read(self.source, statement)), {c: schema[c] for c in columns})
+        try:
+            frame = _conform(pl.from_arrow(_read(self.source, statement)), {c: schema[c] for c in columns})
+        except Error as e:  # also what a Ray task of execute_on_ray sends back: redacted before it crosses
+            raise redact_error(e, self.source.redact)
         if predicate is not None:
             frame = frame.filter(predicate)
         if n_rows is not None:

@@ -393,7 +393,9 @@ def test_unexpected_exceptions_become_internal_errors(conn: piot.Connection, mon
     monkeypatch.setattr(conn.engine, "plan", broken)
     with pytest.raises(piot.InternalError, match="unexpected KeyError.*a bug in piot") as caught:
         conn.cursor().execute("SELECT 1")
-    assert isinstance(caught.value.__cause__, KeyError)
+    # no chain (a bug's frames may hold secrets): the message names where it was raised instead
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert "test_dbapi.py" in caught.value.message and "in broken" in caught.value.message
 
 
 def test_cancel_from_another_thread(catalog: dict[str, Any], ray_session: None, monkeypatch: pytest.MonkeyPatch) -> None:
