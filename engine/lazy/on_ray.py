@@ -12,7 +12,7 @@ import functools
 import io
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -27,6 +27,7 @@ from piot.runtime import check_feasible
 __all__ = [
     "RETURN_AS",
     "PeriodResult",
+    "SerializedPlan",
     "PeriodTask",
     "check_remote_options",
     "decode",
@@ -43,6 +44,13 @@ _RAY_NOT_STARTED = (
     "ray.init(address=...) joins a cluster)"
 )
 _serialize_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SerializedPlan:
+    """The plan as bytes; they hold the sources' URLs, so its repr (seen in traceback locals) does not show them."""
+
+    data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -66,10 +74,10 @@ class PeriodResult:
     statements: tuple[str, ...]
 
 
-def run_period(plan: bytes, task: PeriodTask) -> PeriodResult:
+def run_period(plan: SerializedPlan, task: PeriodTask) -> PeriodResult:
     """Collect the plan filtered to the task's window; runs on a Ray worker."""
     with capture_sql() as statements:
-        lf = pl.LazyFrame.deserialize(io.BytesIO(plan))
+        lf = pl.LazyFrame.deserialize(io.BytesIO(plan.data))
         window = window_expr(task.column, task.period, task.dtype)
         frame = lf.filter(window).select(list(task.columns)).collect()
     return PeriodResult(task.index, encode(frame, task.return_as), tuple(statements))
@@ -95,17 +103,17 @@ def check_remote_options(options: Mapping[str, Any]) -> None:
     check_feasible(options, who="execute_on_ray")
 
 
-def serialize_plan(lf: pl.LazyFrame) -> bytes:
+def serialize_plan(lf: pl.LazyFrame) -> SerializedPlan:
     """The plan as bytes for the workers (Polars pickles the Python IO sources inside with cloudpickle)."""
     with _serialize_lock:
         try:
-            return lf.serialize()
+            return SerializedPlan(lf.serialize())
         except Exception as e:  # noqa: BLE001 - Polars raises ComputeError and friends
             raise NotSupportedError(f"execute_on_ray cannot send this plan to Ray workers: {e}") from e
 
 
 def run_periods(
-    plan: bytes, tasks: Sequence[PeriodTask], remote_options: Mapping[str, Any], max_concurrency: int
+    plan: SerializedPlan, tasks: Sequence[PeriodTask], remote_options: Mapping[str, Any], max_concurrency: int
 ) -> list[PeriodResult]:
     """Run one task per period, at most ``max_concurrency`` at a time; results in period order.
 
