@@ -157,8 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader of stdout went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except Exception as e:  # a bug must still be one line, not a traceback
-        print(f"ERROR: internal error: {type(e).__name__}: {one_line(str(e))}", file=sys.stderr)
+    except Exception as e:  # a bug must still be one line, not a traceback, and hold no secret
+        text = connection.engine.catalog.redact(one_line(str(e)))
+        print(f"ERROR: internal error: {type(e).__name__}: {text}", file=sys.stderr)
         return 1
 
 
