@@ -184,12 +184,8 @@ def _source(name: str, spec: Any, origin: str, base: Path) -> Source:
     url, env_values = _expand_env(spec["url"], where)
     try:
         kind = kind_for_url(url)
-    except ProgrammingError as e:
-        message = redact_text(e.message, url_secrets(url) | frozenset(env_values))
-    else:
-        message = None
-    if message is not None:  # raised here, so that no chained exception holds the URL
-        raise ProgrammingError(f"{where}: {message}")
+    except ProgrammingError as e:  # its message names the scheme only; load_catalog drops the chain
+        raise ProgrammingError(f"{where}: {e.message}") from None
     if kind.name == "sqlite":
         url = _absolute_sqlite_url(url, base)
     tables_spec = spec.get("tables", {})
