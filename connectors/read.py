@@ -26,18 +26,18 @@ def read_arrow(source: Source, sql: str, *, period: str | None = None) -> pa.Tab
         period: the fragment's period, used only in error messages.
     """
     failure: str | None = None
-    interrupted: type[BaseException] | None = None
+    interrupted: BaseException | None = None
     try:
         table = _connectorx_read(source, sql)
     except (KeyboardInterrupt, SystemExit) as e:
-        interrupted = type(e)
+        interrupted = type(e)(*e.args)  # the same interrupt, without the traceback through connectorx
     except BaseException as e:  # connectorx raises RuntimeError, and Rust panics as PanicException
         text = str(e).strip()
         failure = source.redact(text.splitlines()[0] if text else type(e).__name__)
     # Raised here, after the except blocks: the driver's exception (whose traceback holds the
     # URL in connectorx's frame) is neither the __context__ nor the __cause__ of what we raise.
     if interrupted is not None:
-        raise interrupted()
+        raise interrupted
     if failure is not None:
         where = f"source {source.name!r}" + (f", period {period}" if period else "")
         raise OperationalError(f"{where}: {failure}", source=source.name, period=period)
