@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from piot.connectors.read import read_arrow
-from piot.errors import DataError, Error, OperationalError
+from piot.errors import DataError, Error, OperationalError, redact_error
 from piot.fragments import Fragment, Scan
 
 RETURN_FORMATS = ("arrow", "ipc", "parquet")
@@ -78,9 +78,26 @@ def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]])
 
 
 def run_task(spec: TaskSpec) -> Any:
-    """The body of one Ray task: read its fragments and encode the rows per ``return_as``."""
-    frames = [read_fragment(f, spec.schema) for f in spec.fragments]
-    return encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
+    """The body of one Ray task: read its fragments and encode the rows per ``return_as``.
+
+    What it raises is what Ray pickles back to the driver, so it is a piot error already
+    redacted with the source's secrets, raised with no chain.
+    """
+    source = spec.fragments[0].source
+    failure: Error | None = None
+    try:
+        frames = [read_fragment(f, spec.schema) for f in spec.fragments]
+        return encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
+    except Error as e:
+        failure = redact_error(e, source.redact)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # Polars errors, and Rust panics (PanicException is no Exception)
+        text = str(e).strip().splitlines()
+        detail = source.redact(f"{type(e).__name__}: {text[-1]}" if text else type(e).__name__)
+        label = spec.fragments[0].label
+        failure = OperationalError(f"source {source.name!r}, period {label}: the task failed: {detail}", source=source.name, period=label)
+    raise failure
 
 
 def encode(frame: pl.DataFrame, return_as: str) -> Any:
