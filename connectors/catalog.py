@@ -10,7 +10,9 @@ A catalog is a TOML file or the same structure as a dict::
 
 ``${NAME}`` in a URL is replaced by the environment variable ``NAME``; such values are
 secrets like the URL's password, and are never shown. A relative SQLite path is taken
-relative to the catalog file.
+relative to the catalog file. ``system_schemas = true`` in a source's table lets queries
+read its system schemas (``pg_catalog``, ``information_schema``, ``mysql``,
+``sqlite_master``...), which are refused otherwise.
 
 Example:
     >>> cat = load_catalog({"sources": {"demo": {"url": "sqlite:///tmp/demo.db"}}})
@@ -62,6 +64,7 @@ class Source:
         kind: the kind of database.
         tables: per-table settings from the catalog.
         env_values: values substituted for ``${NAME}`` in the URL, hidden like passwords.
+        system_schemas: queries may read the source's system schemas and tables.
     """
 
     name: str
@@ -69,6 +72,7 @@ class Source:
     kind: SourceKind = field(repr=False)
     tables: Mapping[str, TableSettings] = field(default_factory=dict, repr=False)
     env_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    system_schemas: bool = field(default=False, repr=False)
 
     def __repr__(self) -> str:
         return f"Source(name={self.name!r}, url={self.display_url!r})"
@@ -93,8 +97,8 @@ class Source:
 
     @property
     def connectorx_url(self) -> str:
-        """The URL in the form connectorx expects."""
-        return self.kind.connectorx_scheme + ":" + self.url.split(":", 1)[1]
+        """The URL in the form connectorx expects (PostgreSQL sessions read-only)."""
+        return self.kind.sql.connectorx_url(self.kind.connectorx_scheme + ":" + self.url.split(":", 1)[1])
 
     @property
     def password(self) -> str | None:
@@ -192,7 +196,10 @@ def _source(name: str, spec: Any, origin: str, base: Path) -> Source:
     if not isinstance(tables_spec, Mapping):
         raise ProgrammingError(f"{where}: tables must be a table of per-table settings")
     tables = {key: _table_settings(value, f"{where}, table {key!r}") for key, value in tables_spec.items()}
-    return Source(name=name, url=url, kind=kind, tables=tables, env_values=env_values)
+    system_schemas = spec.get("system_schemas", False)
+    if not isinstance(system_schemas, bool):
+        raise ProgrammingError(f"{where}: system_schemas must be true or false")
+    return Source(name=name, url=url, kind=kind, tables=tables, env_values=env_values, system_schemas=system_schemas)
 
 
 def _table_settings(spec: Any, where: str) -> TableSettings:

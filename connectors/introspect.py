@@ -1,19 +1,24 @@
 """Find the columns and their types of a source table, and the tables a source has.
 
-Reads only catalogs (``information_schema``, SQLite's ``PRAGMA table_info`` on a
-read-only handle). Results are cached per connection by :class:`SchemaCache`.
+Reads only catalogs, with the statements each kind of source builds for itself
+(:mod:`piot.connectors.kind_sql`): a name the user typed reaches a source only as data.
+System schemas and tables are refused before any source is contacted, unless the catalog
+allows them for that source. Results are cached per connection by :class:`SchemaCache`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from piot.connectors.catalog import Catalog, Source, TableSettings
+from piot.connectors.kind_sql import CatalogQuery
 from piot.connectors.read import read_arrow
-from piot.connectors.types import ColumnType, declared_type
-from piot.errors import OperationalError, ProgrammingError
+from piot.connectors.types import ColumnType
+from piot.errors import NotSupportedError, OperationalError, ProgrammingError
 
 
 @dataclass(frozen=True)
@@ -53,58 +58,55 @@ class TableInfo:
         return next((c for c in self.columns if c.name.lower() == lowered), None)
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def read_columns(source: Source, schema: str | None, table: str) -> tuple[Column, ...]:
     """Ask ``source`` for the columns of ``schema.table``; empty if it has no such table."""
-    kind = source.kind
-    if kind.name == "sqlite":
-        rows = _sqlite_rows(source, f"SELECT name, type FROM pragma_table_info({_sql_string(table)}) ORDER BY cid")
-        return tuple(Column(name, declared_type(type_text or "", text_dates=True)) for name, type_text in rows)
-    if kind.name == "mysql":
-        schema_filter = f"table_schema = {_sql_string(schema)}" if schema else "table_schema = DATABASE()"
-        sql = (
-            "SELECT column_name AS name, column_type AS type FROM information_schema.columns "
-            f"WHERE {schema_filter} AND table_name = {_sql_string(table)} ORDER BY ordinal_position"
-        )
-    else:
-        schema_name = schema or kind.default_schema or ""
-        sql = (
-            "SELECT column_name AS name, CASE WHEN numeric_precision IS NOT NULL AND data_type IN ('numeric', 'decimal') "
-            "THEN data_type || '(' || numeric_precision || ',' || coalesce(numeric_scale, 0) || ')' ELSE data_type END AS type "
-            f"FROM information_schema.columns WHERE table_schema = {_sql_string(schema_name)} "
-            f"AND table_name = {_sql_string(table)} ORDER BY ordinal_position"
-        )
-    data = read_arrow(source, sql).to_pydict()
-    names = data.get("name") or data.get("NAME") or []
-    types = data.get("type") or data.get("TYPE") or []
-    return tuple(Column(str(n), declared_type(str(t))) for n, t in zip(names, types))
+    query = source.kind.sql.columns_query(schema, table)
+    if query is None:  # a name this kind of source cannot hold
+        return ()
+    return tuple(Column(str(name), source.kind.sql.column_type(str(declared or ""))) for name, declared, *_ in _rows(source, query))
 
 
 def list_tables(source: Source) -> list[tuple[str | None, str]]:
-    """Every (schema, table) of ``source`` that a query can name."""
-    kind = source.kind
-    if kind.name == "sqlite":
-        rows = _sqlite_rows(source, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        return [(None, name) for (name,) in rows]
-    if kind.name == "mysql":
-        sql = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name"
-        return [(None, str(n)) for n in read_arrow(source, sql).column(0).to_pylist()]
-    sql = (
-        "SELECT table_schema AS s, table_name AS name FROM information_schema.tables "
-        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema, table_name"
-    )
-    data = read_arrow(source, sql).to_pydict()
-    return list(zip(data["s"], data["name"]))
+    """Every (schema, table) of ``source`` that a query can name (system schemas and tables left out)."""
+    rows = _rows(source, source.kind.sql.tables_query())
+    pairs = [(None, str(row[0])) if len(row) == 1 else (str(row[0]), str(row[1])) for row in rows]
+    return [(schema, table) for schema, table in pairs if source.kind.sql.system_object(schema, table) is None]
 
 
-def _sqlite_rows(source: Source, sql: str) -> list[tuple[object, ...]]:
+def check_table_name(source: Source, schema: str | None, table: str) -> None:
+    """Refuse a name ``source`` cannot answer for, without contacting it.
+
+    Raises:
+        ProgrammingError: a schema on a source without schemas (a MariaDB source is the
+            database of its URL: ``my.otherdb.t`` is refused).
+        NotSupportedError: a system schema or table, unless the catalog allows them for ``source``.
+    """
+    shown = ".".join(p for p in (source.name, schema, table) if p)
+    system = source.kind.sql.system_object(schema, table)
+    if system is not None and not source.system_schemas:
+        raise NotSupportedError(
+            f"{shown!r} is in the {system} of source {source.name!r}, which queries may not read "
+            f"(set system_schemas = true for source {source.name!r} in the catalog to allow it)"
+        )
+    if schema is not None and not source.kind.has_schemas and system is None:
+        raise ProgrammingError(
+            f"source {source.name!r} ({source.kind.name}) has no schemas: it reads the database of its URL only; "
+            f"write {source.name}.{table} (for another database, add a source for it to the catalog)"
+        )
+
+
+def _rows(source: Source, query: CatalogQuery) -> list[tuple[object, ...]]:
+    if source.kind.catalog_driver == "sqlite3":
+        return _sqlite_rows(source, query)
+    table = read_arrow(source, query.sql)
+    return list(zip(*(column.to_pylist() for column in table.columns)))
+
+
+def _sqlite_rows(source: Source, query: CatalogQuery) -> list[tuple[object, ...]]:
     path = source.url.split("://", 1)[1]
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as handle:
-            return handle.execute(sql).fetchall()
+        with contextlib.closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)) as handle:
+            return handle.execute(query.sql, query.parameters).fetchall()
     except sqlite3.Error as e:
         raise OperationalError(f"source {source.name!r}: {e}", source=source.name) from None
 
@@ -117,6 +119,14 @@ class SchemaCache:
         self._tables: dict[tuple[str, str | None, str], TableInfo] = {}
         self._lock = threading.Lock()
 
+    def __call__(self, source_name: str, schema: str | None, table: str) -> TableInfo:
+        """:meth:`table`: a cache is the planner's lookup."""
+        return self.table(source_name, schema, table)
+
+    def check_name(self, source_name: str, schema: str | None, table: str) -> None:
+        """Refuse an unknown source, a misplaced schema or a system schema, contacting no source."""
+        check_table_name(self.catalog.source(source_name), schema, table)
+
     def table(self, source_name: str, schema: str | None, table: str) -> TableInfo:
         """The :class:`TableInfo` of ``source.schema.table``; ProgrammingError if it does not exist."""
         key = (source_name, schema, table)
@@ -125,8 +135,7 @@ class SchemaCache:
         if cached is not None:
             return cached
         source = self.catalog.source(source_name)
-        if schema is not None and not source.kind.has_schemas and source.kind.name != "mysql":
-            raise ProgrammingError(f"source {source_name!r} ({source.kind.name}) has no schemas: write {source_name}.{table}")
+        check_table_name(source, schema, table)
         columns = read_columns(source, schema, table)
         if not columns:
             shown = ".".join(p for p in (source_name, schema, table) if p)

@@ -1,7 +1,9 @@
 """The kinds of database piot reads, keyed by URL scheme.
 
-Adding a connectorx source is one entry in :data:`SOURCE_KINDS`: the URL schemes it
-answers to, the sqlglot dialect its SQL is written in, and the scheme connectorx wants.
+Adding a connectorx source is one module (its dialect, catalog statements built from
+sqlglot ASTs, type mapping: see :mod:`piot.connectors.kind_sql`) and one entry in
+:data:`SOURCE_KINDS`: the URL schemes it answers to and the scheme connectorx wants.
+PostgreSQL, MySQL/MariaDB and SQLite are the kinds piot reads and tests.
 
 Example:
     >>> kind_for_url("postgresql://u@h/db").dialect
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from piot.connectors import mysql, postgres, sqlite
+from piot.connectors.kind_sql import KindSql
 from piot.errors import ProgrammingError
 
 
@@ -27,6 +31,8 @@ class SourceKind:
         dialect: the sqlglot dialect fragment SQL is written in.
         connectorx_scheme: the scheme connectorx expects in the URL it is given.
         has_schemas: whether ``source.schema.table`` names are meaningful.
+        sql: the kind's catalog statements, type mapping and system names.
+        catalog_driver: what runs :attr:`sql`'s statements: ``connectorx``, or ``sqlite3`` (with bound parameters).
         default_schema: the schema a bare ``source.table`` lives in, if the kind has one.
         text_dates: dates and timestamps are stored as ISO text and compared as text.
         pads_char: CHAR(n) values come back padded with blanks to n (they are read right-trimmed,
@@ -38,17 +44,20 @@ class SourceKind:
     dialect: str
     connectorx_scheme: str
     has_schemas: bool
+    sql: KindSql
+    catalog_driver: str = "connectorx"
     default_schema: str | None = None
     text_dates: bool = False
     pads_char: bool = False
 
 
 SOURCE_KINDS: tuple[SourceKind, ...] = (
-    SourceKind("postgres", ("postgresql", "postgres"), "postgres", "postgresql", True, "public", pads_char=True),
-    SourceKind("mysql", ("mysql", "mariadb"), "mysql", "mysql", False),
-    SourceKind("sqlite", ("sqlite",), "sqlite", "sqlite", False, text_dates=True),
-    SourceKind("mssql", ("mssql",), "tsql", "mssql", True, "dbo", pads_char=True),
-    SourceKind("oracle", ("oracle",), "oracle", "oracle", True, pads_char=True),
+    SourceKind(
+        "postgres", ("postgresql", "postgres"), postgres.DIALECT, "postgresql", True, postgres.SQL,
+        default_schema=postgres.DEFAULT_SCHEMA, pads_char=True,
+    ),
+    SourceKind("mysql", ("mysql", "mariadb"), mysql.DIALECT, "mysql", False, mysql.SQL),
+    SourceKind("sqlite", ("sqlite",), sqlite.DIALECT, "sqlite", False, sqlite.SQL, catalog_driver="sqlite3", text_dates=True),
 )
 
 

@@ -56,7 +56,7 @@ class Engine:
         """Parse and plan ``sql``; touches sources only to learn table columns (once per table)."""
         statement = parse_statement(sql, dialect=self.options.dialect, parameters=parameters)
         plan_options = PlanOptions(time_unit=self.options.time_unit, split=self.options.split)
-        return statement, plan_statement(statement, self.schemas.table, plan_options)
+        return statement, plan_statement(statement, self.schemas, plan_options)
 
     def execute(
         self, plan: Plan, *, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None

@@ -29,7 +29,7 @@ from piot.normalize import normalize
 from piot.periods import UNITS, Period, choose_unit, split_range
 from piot.pushdown import pushable
 from piot.statement import Statement
-from piot.tables import Lookup, TableReference, frame_column_name, resolve_tables
+from piot.tables import Lookup, TableReference, frame_column_name, resolve_tables, schema_key
 from piot.timefold import TimeValue, parse_time_text, time_literal
 
 #: the dialect the merge SQL is written in: PostgreSQL's, as Polars' SQL engine reads it.
@@ -67,7 +67,7 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
     """Build the :class:`Plan` of a parsed statement."""
     query, references = resolve_tables(normalize(statement.query.copy()), lookup)
     query = _name_outputs(query, statement.dialect)
-    schema = {ref.scan_name: {frame_column_name(c.name): c.type.sql for c in ref.table.columns} for ref in references}
+    schema = {ref.scan_name: {schema_key(frame_column_name(c.name)): c.type.sql for c in ref.table.columns} for ref in references}
     try:
         qualified = qualify(query, schema=schema, dialect=statement.dialect, validate_qualify_columns=True, quote_identifiers=True)
     except OptimizeError as e:

@@ -8,13 +8,13 @@ unquoted identifiers are compared.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from sqlglot import exp
 
 from piot.connectors.introspect import TableInfo
-from piot.errors import ProgrammingError
+from piot.errors import DatabaseError, NotSupportedError, ProgrammingError
 
 SCAN_PREFIX = "__piot_t"
 
@@ -34,7 +34,17 @@ class TableReference:
     table: TableInfo
 
 
-Lookup = Callable[[str, "str | None", str], TableInfo]
+class Lookup(Protocol):
+    """``(source, schema, table) -> TableInfo``, raising ProgrammingError for unknown tables."""
+
+    def __call__(self, source: str, schema: str | None, table: str, /) -> TableInfo: ...
+
+
+@runtime_checkable
+class CheckedLookup(Lookup, Protocol):
+    """A lookup that can also refuse a name without contacting any source (system schemas)."""
+
+    def check_name(self, source: str, schema: str | None, table: str, /) -> None: ...
 
 
 def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[TableReference]]:
@@ -42,11 +52,13 @@ def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[Ta
 
     Args:
         query: the parsed query (it is not modified).
-        lookup: ``(source, schema, table) -> TableInfo``, raising ProgrammingError for unknown ones.
+        lookup: ``(source, schema, table) -> TableInfo``, raising ProgrammingError for unknown ones;
+            a :class:`CheckedLookup` first checks every name, so that a refused one (a system
+            schema) is refused before any source is contacted.
     """
     query = query.copy()
     cte_names = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
-    references: list[TableReference] = []
+    named: list[tuple[exp.Table, str, str | None]] = []
     for table in list(query.find_all(exp.Table, bfs=False)):
         if not table.name or isinstance(table.this, exp.Func):
             continue
@@ -57,10 +69,18 @@ def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[Ta
             if table.name.lower() in cte_names:
                 continue
             raise _located(ProgrammingError, f"table {table.name!r} has no source: write source.{table.name} (see the catalog)", table)
-        source, schema = (parts[0], parts[1] if len(parts) > 1 else None)
+        named.append((table, parts[0], parts[1] if len(parts) > 1 else None))
+    if isinstance(lookup, CheckedLookup):  # every name is checked before any source is contacted
+        for table, source, schema in named:
+            try:
+                lookup.check_name(source, schema, table.name)
+            except (ProgrammingError, NotSupportedError) as e:
+                raise _located(type(e), e.message, table) from None
+    references: list[TableReference] = []
+    for table, source, schema in named:
         try:
             info = lookup(source, schema, table.name)
-        except ProgrammingError as e:
+        except (ProgrammingError, NotSupportedError) as e:
             raise _located(type(e), e.message, table) from None
         scan_name = f"{SCAN_PREFIX}{len(references)}"
         alias = table.alias or table.name
@@ -73,7 +93,7 @@ def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[Ta
     return query, references
 
 
-def _located(cls: type[ProgrammingError], message: str, node: exp.Expression) -> ProgrammingError:
+def _located(cls: type[DatabaseError], message: str, node: exp.Expression) -> DatabaseError:
     meta = node.this.meta if isinstance(node.this, exp.Identifier) else {}
     col = meta.get("col")
     if col:  # positions name the token's last character; point at its first
@@ -88,3 +108,12 @@ def frame_column_name(name: str) -> str:
     'trade_date'
     """
     return name.lower()
+
+
+def schema_key(name: str) -> str:
+    """A column name as sqlglot's schemas read it: quoted, so that no character of it is taken for SQL.
+
+    >>> schema_key("da--sh")
+    '"da--sh"'
+    """
+    return exp.to_identifier(name, quoted=True).sql()

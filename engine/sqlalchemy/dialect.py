@@ -29,7 +29,7 @@ from sqlalchemy.engine.interfaces import (
 from piot.connectors.catalog import Source
 from piot.connectors.introspect import TableInfo, list_tables
 from piot.engine import Engine
-from piot.errors import InterfaceError, ProgrammingError
+from piot.errors import Error, InterfaceError, NotSupportedError, ProgrammingError
 from piot.sqlalchemy.compiler import PiotCompiler, PiotIdentifierPreparer
 from piot.sqlalchemy.types import COLSPECS, PiotTypeCompiler, sqlalchemy_type
 from piot.sqlalchemy.url import connect_arguments
@@ -141,17 +141,23 @@ class PiotDialect(default.DefaultDialect):
         source_name, _, inner = schema.partition(".")
         try:
             return self._piot_engine(connection).schemas.table(source_name, inner or None, table_name)
-        except ProgrammingError:
+        except (ProgrammingError, NotSupportedError):  # unknown, or a system schema the catalog keeps closed
             raise exc.NoSuchTableError(f"{schema}.{table_name}") from None
 
     @reflection.cache
     def get_schema_names(self, connection: Connection, **kw: Any) -> list[str]:
-        """Every source, then ``source.schema`` for each schema of sources that have schemas."""
+        """Every source, then ``source.schema`` for each schema of sources that have schemas.
+
+        A source that cannot list its tables is still named; its inner schemas are left out.
+        """
         names: list[str] = []
         for name, source in sorted(self._piot_engine(connection).catalog.sources.items()):
             names.append(name)
             if source.kind.has_schemas:
-                inner = sorted({schema for schema, _ in list_tables(source) if schema})
+                try:
+                    inner = sorted({schema for schema, _ in list_tables(source) if schema})
+                except Error:
+                    continue
                 names.extend(f"{name}.{schema}" for schema in inner)
         return names
 

@@ -313,7 +313,6 @@ def test_errors_pickle_without_the_password(tmp_path: Path) -> None:
         f"postgres://reader:{PASSWORD}@db.internal/markets",
         f"mariadb://root:{PASSWORD}@127.0.0.1:3306/test",
         f"mysql://root:{PASSWORD}@127.0.0.1:3306/test?ssl=true",
-        f"mssql://sa:{PASSWORD}@h:1433/db",
     ],
 )
 def test_source_never_shows_the_password(url: str) -> None:
@@ -327,6 +326,14 @@ def test_source_never_shows_the_password(url: str) -> None:
     assert PASSWORD not in f"{source!r} {source!s}"
     assert ":***@" in source.display_url
     assert repr(source) == f"Source(name='src', url={source.display_url!r})"
+
+
+@pytest.mark.parametrize("scheme", ["mssql", "oracle"])
+def test_kinds_nothing_tests_are_refused_without_showing_the_password(scheme: str) -> None:
+    with pytest.raises(ProgrammingError, match="unsupported URL scheme") as caught:
+        load_catalog({"sources": {"src": {"url": f"{scheme}://sa:{PASSWORD}@h:1433/db"}}})
+    assert "postgresql, postgres, mysql, mariadb, sqlite" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
 
 
 def test_source_without_password() -> None:
@@ -376,8 +383,11 @@ def test_settings_for_without_default_schema() -> None:
     [
         ("mariadb://root:pw@127.0.0.1:3306/test", "mysql://root:pw@127.0.0.1:3306/test"),
         ("mysql://root@127.0.0.1:3306/test", "mysql://root@127.0.0.1:3306/test"),
-        ("postgres://u@h/db", "postgresql://u@h/db"),
-        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("postgres://u@h/db", "postgresql://u@h/db?options=-c%20default_transaction_read_only%3Don"),
+        (
+            "postgresql://u:p%40w@h/db?sslmode=disable&options=-c%20search_path%3Dx",
+            "postgresql://u:p%40w@h/db?sslmode=disable&options=-c%20search_path%3Dx%20-c%20default_transaction_read_only%3Don",
+        ),
     ],
 )
 def test_connectorx_url(url: str, expected: str) -> None:

@@ -1,0 +1,92 @@
+"""MySQL and MariaDB sources: their dialect, catalog statements and types.
+
+Names reach the server as hex literals with a character set introducer
+(``_utf8mb4 x'...'``), which mean the same bytes whether ``NO_BACKSLASH_ESCAPES`` is on or
+off: sqlglot's own string literals escape a backslash as ``\\\\``, which the server reads as
+two backslashes when that mode is on. A source is the database of its URL; other
+databases of the same server are not reachable through it, and its system databases
+(``mysql``, ``information_schema``, ``performance_schema``, ``sys``) only where the catalog
+allows them.
+
+Example:
+    >>> SQL.columns_query(None, "x\\\\' UNION SELECT SLEEP(3) -- ").sql.split("WHERE ")[1]
+    "table_schema = DATABASE() AND table_name = _utf8mb4 x'785c2720554e494f4e2053454c45435420534c454550283329202d2d20' ORDER BY ordinal_position"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from piot.connectors.kind_sql import CatalogQuery, hex_of
+from piot.connectors.types import ColumnType, declared_type
+
+DIALECT = "mysql"
+
+#: the server's own databases, readable only with ``system_schemas = true``.
+SYSTEM_SCHEMAS = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
+
+_COLUMNS = sqlglot.parse_one(
+    "SELECT column_name AS name, column_type AS type FROM information_schema.columns ORDER BY ordinal_position",
+    read=DIALECT,
+)
+_TABLES = sqlglot.parse_one(
+    "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY table_name",
+    read=DIALECT,
+)
+
+
+def text_value(value: str) -> exp.Expression:
+    """``value`` as a hex literal in utf8mb4, read alike in every SQL mode.
+
+    >>> text_value("a\\\\b").sql("mysql")
+    "_utf8mb4 x'615c62'"
+    """
+    return exp.Introducer(this="_utf8mb4", expression=exp.HexString(this=hex_of(value)))
+
+
+def can_name(value: str) -> bool:
+    """Whether a MySQL or MariaDB identifier can be ``value``: no NUL, nothing beyond the BMP, 64 characters at most.
+
+    >>> can_name("tab\\nle"), can_name("a\\x00"), can_name("😀")
+    (True, False, False)
+    """
+    return 0 < len(value) <= 64 and all(0 < ord(c) < 0x10000 for c in value)
+
+
+@dataclass(frozen=True)
+class MysqlSql:
+    """The :class:`~piot.connectors.kind_sql.KindSql` of MySQL and MariaDB."""
+
+    def columns_query(self, schema: str | None, table: str) -> CatalogQuery | None:
+        """Columns of ``table`` in the URL's database (or in ``schema``, a system one) from ``information_schema``."""
+        if not can_name(table) or (schema is not None and not can_name(schema)):
+            return None
+        where_schema = exp.func("DATABASE") if schema is None else text_value(schema)
+        condition = exp.and_(exp.column("table_schema").eq(where_schema), exp.column("table_name").eq(text_value(table)))
+        return CatalogQuery(_COLUMNS.where(condition, copy=True).sql(dialect=DIALECT))
+
+    def tables_query(self) -> CatalogQuery:
+        """Tables and views of the URL's database."""
+        return CatalogQuery(_TABLES.sql(dialect=DIALECT))
+
+    def column_type(self, declared: str) -> ColumnType:
+        """See :func:`~piot.connectors.types.declared_type`."""
+        return declared_type(declared)
+
+    def system_object(self, schema: str | None, table: str) -> str | None:
+        """The system database ``schema`` is, if it is one.
+
+        >>> MysqlSql().system_object("MySQL", "user"), MysqlSql().system_object(None, "user")
+        ("system schema 'MySQL'", None)
+        """
+        return f"system schema {schema!r}" if schema is not None and schema.lower() in SYSTEM_SCHEMAS else None
+
+    def connectorx_url(self, url: str) -> str:
+        """``url`` as given."""
+        return url
+
+
+SQL = MysqlSql()
