@@ -2,6 +2,7 @@
 
 They answer from the catalog and the sources' own metadata, so every front-end (the
 DB-API, SQLAlchemy, the prompt) has them. Passwords never appear: URLs are shown redacted.
+A source that cannot list its tables is reported in one line, and the others still answer.
 
 Example:
     >>> parse_catalog_statement("show tables from markets;")
@@ -13,17 +14,25 @@ Example:
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
-from piot.connectors.catalog import Catalog
+from piot.connectors.catalog import Catalog, Source
 from piot.connectors.introspect import SchemaCache, TableInfo, list_tables
-from piot.errors import ProgrammingError
+from piot.errors import Error, ProgrammingError, Warning
 
 _SHOW_SOURCES = re.compile(r"^\s*show\s+sources\s*;?\s*$", re.IGNORECASE)
 _SHOW_TABLES = re.compile(r"^\s*show\s+tables(?:\s+(?:from|in)\s+(?P<source>[A-Za-z_][A-Za-z0-9_]*))?\s*;?\s*$", re.IGNORECASE)
-_DESCRIBE = re.compile(r"^\s*(?:describe|desc)\s+(?P<table>[^\s;]+)\s*;?\s*$", re.IGNORECASE)
+_DESCRIBE = re.compile(r"^\s*(?:describe|desc)\s+(?P<table>\S.*?)\s*;?\s*$", re.IGNORECASE | re.DOTALL)
+
+#: sources listed at once by ``SHOW TABLES`` (each may wait for its connect timeout).
+LISTING_THREADS = 8
+TABLES_SCHEMA = {"table": pl.String, "date_column": pl.String, "time_unit": pl.String}
 
 
 @dataclass(frozen=True)
@@ -45,18 +54,21 @@ def parse_catalog_statement(sql: str) -> CatalogStatement | None:
     return None
 
 
-def parse_table_name(text: str) -> tuple[str, str | None, str]:
-    """``source.table`` or ``source.schema.table`` into its parts (quotes removed).
+def parse_table_name(text: str, dialect: str = "postgres") -> tuple[str, str | None, str]:
+    """``source.table`` or ``source.schema.table`` into its parts, read as SQL names (quotes removed).
 
-    >>> parse_table_name("markets.trades"), parse_table_name('pg.public."Orders"')
-    (('markets', None, 'trades'), ('pg', 'public', 'Orders'))
+    >>> parse_table_name("markets.trades"), parse_table_name('pg.public."Or.ders"')
+    (('markets', None, 'trades'), ('pg', 'public', 'Or.ders'))
     """
-    parts = [p.strip().strip('"') for p in text.split(".")]
-    if len(parts) == 2:
-        return parts[0], None, parts[1]
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    raise ProgrammingError(f"name a table as source.table or source.schema.table, not {text!r}")
+    try:
+        table = sqlglot.parse_one(text, into=exp.Table, read=dialect)
+    except SqlglotError:
+        table = None
+    if table is None or not isinstance(table.this, exp.Identifier) or not table.db or table.alias:
+        raise ProgrammingError(f"name a table as source.table or source.schema.table, not {text!r}")
+    if table.catalog:
+        return table.catalog, table.db, table.name
+    return table.db, None, table.name
 
 
 def written_name(schema: str | None, table: str, default_schema: str | None) -> str:
@@ -77,16 +89,46 @@ def sources_frame(catalog: Catalog) -> pl.DataFrame:
     )
 
 
-def tables_frame(catalog: Catalog, source_name: str | None = None) -> pl.DataFrame:
-    """One row per table of one source (or of every source), with its split settings."""
+@dataclass(frozen=True)
+class TablesListing:
+    """The answer to ``SHOW TABLES``.
+
+    Attributes:
+        frame: one row per table of the sources that answered, with its split settings.
+        failures: one line per source that could not list its tables, naming it.
+    """
+
+    frame: pl.DataFrame
+    failures: tuple[str, ...] = ()
+
+
+def tables_listing(catalog: Catalog, source_name: str | None = None) -> TablesListing:
+    """The tables of one source (or of every source, asked at once); a failing source is reported, not raised."""
     sources = [catalog.source(source_name)] if source_name else list(catalog.sources.values())
+    with ThreadPoolExecutor(max_workers=max(1, min(LISTING_THREADS, len(sources)))) as pool:
+        answers = list(pool.map(_source_tables, sources))
+    rows = [row for listed in answers if isinstance(listed, list) for row in listed]
+    failures = tuple(listed for listed in answers if isinstance(listed, str))
+    return TablesListing(pl.DataFrame(rows, schema=TABLES_SCHEMA, orient="row"), failures)
+
+
+def _source_tables(source: Source) -> list[tuple[str, str | None, str | None]] | str:
+    """A source's rows for ``SHOW TABLES``, or the one line saying why it has none."""
+    try:
+        pairs = list_tables(source)
+    except Error as e:
+        return _one_line(source, e)
     rows = []
-    for source in sources:
-        for schema, table in list_tables(source):
-            settings = source.settings_for(schema, table)
-            name = f"{source.name}.{written_name(schema, table, source.kind.default_schema)}"
-            rows.append((name, settings.date_column, settings.time_unit))
-    return pl.DataFrame(rows, schema={"table": pl.String, "date_column": pl.String, "time_unit": pl.String}, orient="row")
+    for schema, table in pairs:
+        settings = source.settings_for(schema, table)
+        rows.append((f"{source.name}.{written_name(schema, table, source.kind.default_schema)}", settings.date_column, settings.time_unit))
+    return rows
+
+
+def _one_line(source: Source, error: Error) -> str:
+    text = " ".join(str(error).split())
+    prefix = f"source {source.name!r}"
+    return text if text.startswith(prefix) else f"{prefix}: {text}"
 
 
 def describe_frame(info: TableInfo) -> pl.DataFrame:
@@ -100,10 +142,19 @@ def describe_frame(info: TableInfo) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def answer(statement: CatalogStatement, catalog: Catalog, schemas: SchemaCache) -> pl.DataFrame:
-    """The rows of a catalog statement."""
+@dataclass(frozen=True)
+class CatalogAnswer:
+    """The rows of a catalog statement, and warnings about sources that could not answer."""
+
+    frame: pl.DataFrame
+    warnings: tuple[Warning, ...] = ()
+
+
+def answer(statement: CatalogStatement, catalog: Catalog, schemas: SchemaCache, dialect: str = "postgres") -> CatalogAnswer:
+    """The answer to a catalog statement."""
     if statement.kind == "sources":
-        return sources_frame(catalog)
+        return CatalogAnswer(sources_frame(catalog))
     if statement.kind == "tables":
-        return tables_frame(catalog, statement.argument)
-    return describe_frame(schemas.table(*parse_table_name(statement.argument or "")))
+        listing = tables_listing(catalog, statement.argument)
+        return CatalogAnswer(listing.frame, tuple(Warning(line) for line in listing.failures))
+    return CatalogAnswer(describe_frame(schemas.table(*parse_table_name(statement.argument or "", dialect))))

@@ -17,7 +17,16 @@ import pyarrow as pa
 
 from piot.catalog_statements import answer as answer_catalog_statement
 from piot.catalog_statements import parse_catalog_statement
-from piot.errors import Error, InterfaceError, NotSupportedError, OperationalError, ProgrammingError, redact_error, unexpected_error
+from piot.errors import (
+    Error,
+    InterfaceError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+    redact_error,
+    unexpected_error,
+)
 from piot.execute import Progress, distinct_scans
 from piot.explain import explain_frame
 from piot.runtime import ensure_ray
@@ -142,6 +151,8 @@ class Cursor:
         on_progress: called with ``progress`` in the executing thread when planning is
             over, after each finished Ray task, and at the end; ``execute(on_progress=)``
             overrides it for one query. An exception it raises stops the query.
+        messages: ``(piot.Warning, warning)`` pairs of the last ``execute`` (PEP 249's
+            extension), such as a source that ``SHOW TABLES`` could not list.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -150,6 +161,7 @@ class Cursor:
         self.progress: QueryProgress | None = None
         self.on_progress: ProgressCallback | None = None
         self.lastrowid = None
+        self.messages: list[tuple[type[Warning], Warning]] = []
         self._closed = False
         self._frame: pl.DataFrame | None = None
         self._description: list[tuple[Any, ...]] | None = None
@@ -230,7 +242,9 @@ class Cursor:
             if catalog_statement is not None:
                 if parameters:
                     raise InterfaceError("SHOW and DESCRIBE take no ? parameters")
-                return answer_catalog_statement(catalog_statement, engine.catalog, engine.schemas)
+                answered = answer_catalog_statement(catalog_statement, engine.catalog, engine.schemas, engine.options.dialect)
+                self.messages = [(Warning, warning) for warning in answered.warnings]
+                return answered.frame
             statement, plan = engine.plan(sql, parameters)
             if statement.explain:
                 return explain_frame(plan)
@@ -359,6 +373,7 @@ class Cursor:
     def _drop_result(self) -> None:
         self._frame, self._description = None, None
         self._rows, self._index, self._converted = [], 0, 0
+        self.messages = []
 
     def _check_open(self) -> None:
         if self._closed:

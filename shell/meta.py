@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from piot.catalog_statements import describe_frame, parse_table_name, sources_frame, tables_frame
+from piot.catalog_statements import describe_frame, parse_table_name, sources_frame, tables_listing
 from piot.errors import Error
 from piot.shell.output import FORMATS
 from piot.shell.sink import file_format
@@ -125,23 +125,15 @@ def list_sources(runner: Runner, argument: str) -> bool:
 
 @command("\\dt", "[source]", help="list the tables of every source, or of one")
 def list_source_tables(runner: Runner, argument: str) -> bool:
-    catalog = runner.connection.engine.catalog
     try:
-        sources = [catalog.source(argument)] if argument else list(catalog.sources.values())
+        listing = tables_listing(runner.connection.engine.catalog, argument or None)
     except Error as e:
         runner.error(str(e))
         return False
-    frames = []
-    ok = True
-    for source in sources:
-        try:
-            frames.append(tables_frame(catalog, source.name))
-        except Error as e:
-            runner.error(one_line(str(e)))
-            ok = False
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema={"table": pl.String, "date_column": pl.String, "time_unit": pl.String})
-    runner.show(frame)
-    return ok
+    for failure in listing.failures:
+        runner.error(failure)
+    runner.show(listing.frame)
+    return not listing.failures
 
 
 @command("\\d", "TABLE", help="columns of a table, with their types and its date column")
@@ -149,7 +141,7 @@ def describe_table(runner: Runner, argument: str) -> bool:
     if not argument:
         return list_source_tables(runner, "")
     try:
-        info = runner.connection.engine.schemas.table(*parse_table_name(argument))
+        info = runner.connection.engine.schemas.table(*parse_table_name(argument, runner.connection.engine.options.dialect))
     except Error as e:
         runner.error(one_line(str(e)))
         return False

@@ -158,6 +158,8 @@ class Runner:
             return False
         frame = cursor.fetch_polars()
         ok = self.emit(frame)
+        for _, warning in cursor.messages:  # a source SHOW TABLES could not list
+            self.message(f"WARNING: {warning}")
         if self.state.timing:
             self.message(timing_line(time.monotonic() - started, cursor))
         return ok
