@@ -104,11 +104,14 @@ def _rows(source: Source, query: CatalogQuery) -> list[tuple[object, ...]]:
 
 def _sqlite_rows(source: Source, query: CatalogQuery) -> list[tuple[object, ...]]:
     path = source.url.split("://", 1)[1]
+    failure: str | None = None
     try:
         with contextlib.closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)) as handle:
             return handle.execute(query.sql, query.parameters).fetchall()
     except sqlite3.Error as e:
-        raise OperationalError(f"source {source.name!r}: {e}", source=source.name) from None
+        failure = source.redact(str(e))
+    # raised after the except block, so that it chains nothing (as connectorx reads do)
+    raise OperationalError(f"source {source.name!r}: {failure}", source=source.name)
 
 
 class SchemaCache:
