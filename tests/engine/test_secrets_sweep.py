@@ -387,21 +387,23 @@ def test_no_secret_in_what_a_failure_leaves(sweep: Sweep, name: str) -> None:
 def test_failures_are_the_expected_ones(sweep: Sweep) -> None:
     """The sweep exercised what it says: sources failing for their reason, a query cancelled."""
     expected = {
-        "dbapi-unreachable": "refused",
-        "dbapi-missing_database": "does not exist",
+        "dbapi-unreachable": "source 'closed'",
+        "dbapi-missing_database": "source 'nodb'",
         "dbapi-bad_port": "port",
-        "dbapi-auth": "Access denied",
+        "dbapi-auth": "source 'myauth'",
         "dbapi-syntax": "syntax",
         "dbapi-source_error": "division by zero",
         "dbapi-cancel": "cancelled",
         "polars-source_syntax": "nosuch",
         "prompt-fast": "division by zero",
-        "prompt-auth": "Access denied",
+        "prompt-auth": "source 'myauth'",
         "polars-source_error": "division by zero",
         "polars-on_ray_source_error": "division by zero",
     }
     for name, words in expected.items():
         assert words in str(sweep.outcomes[name].error), (name, sweep.outcomes[name].error)
+    assert isinstance(sweep.outcomes["dbapi-unreachable"].error, piot.OperationalError)
+    assert "Access denied" in str(sweep.outcomes["dbapi-auth"].error) or "password" in str(sweep.outcomes["dbapi-auth"].error)
     assert "***" in (sweep.outcomes["dbapi-show_sources"].output or "")
     prompt = str(sweep.outcomes["prompt-fast"].error)
     assert "127.0.0.1:99999" in prompt and "| good " in prompt and "fragment" in prompt  # SHOW SOURCES, EXPLAIN ran
