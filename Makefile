@@ -5,7 +5,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 DEMO_DIR := .demo
 
-.PHONY: venv test demo clean
+.PHONY: venv test fuzz demo clean
 
 # The stamp is rewritten whenever pyproject.toml changes, so dependencies follow it.
 $(STAMP): pyproject.toml
@@ -17,6 +17,11 @@ venv: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# A long fuzz run by hand: FUZZ_ARGS="--cases 5000 --minutes 15 --seed 1" (see tests/fuzz/fuzz_main.py).
+FUZZ_ARGS ?= --cases 5000 --minutes 15 --seed 1
+fuzz: $(STAMP)
+	$(VENV)/bin/python tests/fuzz/fuzz_main.py $(FUZZ_ARGS)
 
 demo: $(STAMP)
 	$(VENV)/bin/python -m piot.demo --dir $(DEMO_DIR)
