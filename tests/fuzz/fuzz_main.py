@@ -76,7 +76,7 @@ def warm_up(connections: Connections) -> None:
         connections(case).cursor().execute(case.render(connections.world.names(kind, kind))).fetchall()
 
 
-def _ray_init(attempts: int = 3) -> None:
+def _ray_init(attempts: int = 6) -> None:
     """Start a local Ray of two CPUs; on a loaded machine its start may time out, so try again."""
     import ray
 
@@ -88,7 +88,7 @@ def _ray_init(attempts: int = 3) -> None:
             ray.shutdown()
             if attempt == attempts - 1:
                 raise
-            time.sleep(5)
+            time.sleep(10)
 
 
 def settle(seconds: float = 180.0) -> None:
