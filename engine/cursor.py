@@ -243,7 +243,7 @@ class Cursor:
                 if parameters:
                     raise InterfaceError("SHOW and DESCRIBE take no ? parameters")
                 answered = answer_catalog_statement(catalog_statement, engine.catalog, engine.schemas, engine.options.dialect)
-                self.messages = [(Warning, warning) for warning in answered.warnings]
+                self.messages = [(Warning, Warning(engine.catalog.redact(str(w)))) for w in answered.warnings]
                 return answered.frame
             statement, plan = engine.plan(sql, parameters)
             if statement.explain:

@@ -171,14 +171,14 @@ QUERIES = {
     "syntax": "SELECT x FROM good.public.t WHERE",
     "source_error": f"SELECT d, v FROM good.public.boom WHERE {WINDOW}",
 }
-OUTPUTS = {"show_sources": "SHOW SOURCES", "explain": f"EXPLAIN SELECT d, v FROM good.public.boom WHERE {WINDOW}"}
+OUTPUTS = {"show_sources": "SHOW SOURCES", "show_tables": "SHOW TABLES", "explain": f"EXPLAIN SELECT d, v FROM good.public.boom WHERE {WINDOW}"}
 
 
 def _dbapi(sql: str) -> Callable[[World], str]:
     def run(world: World) -> str:
         connection = piot.connect(str(world.catalog))
-        rows = connection.cursor().execute(sql).fetchall()
-        return f"{rows!r} {connection!r} {connection.engine.catalog!r}"
+        cursor = connection.cursor().execute(sql)
+        return f"{cursor.fetchall()!r} {cursor.messages!r} {connection!r} {connection.engine.catalog!r}"
 
     return run
 
@@ -255,7 +255,7 @@ SCENARIOS: dict[str, Callable[[World], str]] = {
     "polars-on_ray_source_error": _scan("good", "SELECT d, v FROM boom", _on_ray),
     "polars-explain": _scan("good", "SELECT d, x FROM t"),
 }
-SUCCEEDS = {"dbapi-show_sources", "dbapi-explain", "polars-explain"}
+SUCCEEDS = {"dbapi-show_sources", "dbapi-show_tables", "dbapi-explain", "polars-explain"}
 
 
 @dataclass
@@ -405,6 +405,7 @@ def test_failures_are_the_expected_ones(sweep: Sweep) -> None:
     assert isinstance(sweep.outcomes["dbapi-unreachable"].error, piot.OperationalError)
     assert "Access denied" in str(sweep.outcomes["dbapi-auth"].error) or "password" in str(sweep.outcomes["dbapi-auth"].error)
     assert "***" in (sweep.outcomes["dbapi-show_sources"].output or "")
+    assert "'myauth'" in (sweep.outcomes["dbapi-show_tables"].output or "")  # a warning names the failing source
     prompt = str(sweep.outcomes["prompt-fast"].error)
     assert "127.0.0.1:99999" in prompt and "| good " in prompt and "fragment" in prompt  # SHOW SOURCES, EXPLAIN ran
 
