@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from sqlglot import exp
+
 from piot.connectors.catalog import Catalog, Source, TableSettings
 from piot.connectors.kind_sql import CatalogQuery
 from piot.connectors.read import read_arrow
@@ -93,6 +95,37 @@ def check_table_name(source: Source, schema: str | None, table: str) -> None:
             f"source {source.name!r} ({source.kind.name}) has no schemas: it reads the database of its URL only; "
             f"write {source.name}.{table} (for another database, add a source for it to the catalog)"
         )
+
+
+def check_source_sql(source: Source, query: exp.Expression) -> None:
+    """Refuse system schemas and tables named in SQL written for ``source`` itself (``scan_db``), contacting nothing.
+
+    An unqualified name counts as the system schema the source would search for it first
+    (PostgreSQL finds ``pg_authid`` in ``pg_catalog``); CTE names are the query's own.
+
+    >>> import sqlglot
+    >>> from piot.connectors.catalog import load_catalog
+    >>> pg = load_catalog({"sources": {"pg": {"url": "postgresql://u@h/db"}}}).source("pg")
+    >>> check_source_sql(pg, sqlglot.parse_one("WITH pg_x AS (SELECT 1) SELECT * FROM trades, pg_x", read="postgres"))
+    >>> check_source_sql(pg, sqlglot.parse_one("SELECT * FROM pg_authid", read="postgres"))
+    Traceback (most recent call last):
+    ...
+    piot.errors.NotSupportedError: 'pg_authid' is in the system schema 'pg_catalog' of source 'pg', which queries may not read (set system_schemas = true for source 'pg' in the catalog to allow it)
+    """
+    if source.system_schemas:
+        return
+    ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    for table in query.find_all(exp.Table):
+        if not table.name or isinstance(table.this, exp.Func) or (not table.db and table.name.lower() in ctes):
+            continue
+        schema = table.db or source.kind.sql.searched_schema(table.name)
+        system = source.kind.sql.system_object(schema, table.name)
+        if system is not None:
+            shown = ".".join(p for p in (table.db, table.name) if p)
+            raise NotSupportedError(
+                f"{shown!r} is in the {system} of source {source.name!r}, which queries may not read "
+                f"(set system_schemas = true for source {source.name!r} in the catalog to allow it)"
+            )
 
 
 def _rows(source: Source, query: CatalogQuery) -> list[tuple[object, ...]]:

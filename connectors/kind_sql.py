@@ -51,6 +51,10 @@ class KindSql(Protocol):
         """How to name the system schema or table ``schema.table`` is in (``system schema 'pg_catalog'``), or None."""
         ...
 
+    def searched_schema(self, table: str) -> str | None:
+        """The system schema the source itself searches for an unqualified ``table``, if any (PostgreSQL: ``pg_catalog``)."""
+        ...
+
     def connectorx_url(self, url: str) -> str:
         """The URL handed to connectorx, with what the kind adds to every session."""
         ...

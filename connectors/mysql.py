@@ -84,6 +84,10 @@ class MysqlSql:
         """
         return f"system schema {schema!r}" if schema is not None and schema.lower() in SYSTEM_SCHEMAS else None
 
+    def searched_schema(self, table: str) -> str | None:
+        """None: an unqualified name is in the URL's database."""
+        return None
+
     def connectorx_url(self, url: str) -> str:
         """``url`` as given."""
         return url

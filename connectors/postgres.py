@@ -89,6 +89,14 @@ class PostgresSql:
         """The system schema ``schema`` is, if it is one."""
         return f"system schema {schema!r}" if schema is not None and is_system_schema(schema) else None
 
+    def searched_schema(self, table: str) -> str | None:
+        """``pg_catalog``, which PostgreSQL searches before any schema, for a name beginning with ``pg_``.
+
+        >>> PostgresSql().searched_schema("pg_authid"), PostgresSql().searched_schema("trades")
+        ('pg_catalog', None)
+        """
+        return "pg_catalog" if table.lower().startswith("pg_") else None
+
     def connectorx_url(self, url: str) -> str:
         """``url`` with ``options=-c default_transaction_read_only=on`` added to the user's own options.
 

@@ -55,6 +55,10 @@ class SqliteSql:
         """The system table ``table`` is, if it is one."""
         return f"system table {table!r}" if is_system_table(table) else None
 
+    def searched_schema(self, table: str) -> str | None:
+        """None: SQLite's own tables are told by their names."""
+        return None
+
     def connectorx_url(self, url: str) -> str:
         """``url`` as given."""
         return url

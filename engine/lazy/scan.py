@@ -24,6 +24,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from piot.connectors.catalog import Source, load_catalog
+from piot.connectors.introspect import check_source_sql
 from piot.connectors.read import read_arrow
 from piot.errors import DataError, Error, NotSupportedError, OperationalError, ProgrammingError, redact_error
 from piot.lazy.bounds import merge_ranges
@@ -60,6 +61,7 @@ def scan_db(sql: str, connection: str) -> pl.LazyFrame:
         raise source
     try:
         query = parse_query(sql, source)
+        check_source_sql(source, query)
         schema = discover_schema(source, query)
     except Error as e:
         raise redact_error(e, source.redact)  # the same error, its text without the source's secrets

@@ -16,7 +16,7 @@ from piot.connectors.kinds import SOURCE_KINDS
 HOSTILE = ("x' OR '1'='1", "x\\' UNION SELECT SLEEP(3) -- ", "a\"b`c", "new\nline", "-- /* #", "ünï€")
 
 
-@pytest.mark.parametrize("name", ["kind_sql", "postgres", "mysql", "sqlite"])
+@pytest.mark.parametrize("name", ["kind_sql", "postgres", "mysql", "sqlite", "introspect"])
 def test_module_doctests(name: str) -> None:
     result = doctest.testmod(importlib.import_module(f"piot.connectors.{name}"), verbose=False)
     assert result.failed == 0 and result.attempted > 0

@@ -122,3 +122,25 @@ def test_listings_never_show_system_tables(lite_path: Path, pg_session_url: str)
         listed = [row[0] for row in conn.cursor().execute("SHOW TABLES").fetchall()]
     assert "lite.counted" in listed
     assert not [name for name in listed if name.lower().startswith(("lite.sqlite_", "pg.pg_", "pg.information_schema."))]
+
+
+SCAN_DB_CLOSED = [
+    ("postgresql://reader:s3cret@127.0.0.1:1/db", "SELECT rolname, rolpassword FROM pg_authid", "pg_catalog"),
+    ("postgresql://reader:s3cret@127.0.0.1:1/db", "SELECT * FROM pg_catalog.pg_class", "pg_catalog"),
+    ("postgresql://reader:s3cret@127.0.0.1:1/db", "SELECT * FROM t WHERE x IN (SELECT oid FROM information_schema.tables)", "information_schema"),
+    ("mysql://root:s3cret@127.0.0.1:1/db", "SELECT user, password FROM mysql.user", "mysql"),
+    ("mysql://root:s3cret@127.0.0.1:1/db", "SELECT * FROM t JOIN performance_schema.threads p ON 1 = 1", "performance_schema"),
+    ("sqlite:///nonexistent/piot/none.db", "SELECT sql FROM sqlite_master", "sqlite_master"),
+]
+
+
+@pytest.mark.parametrize(("url", "sql", "schema"), SCAN_DB_CLOSED)
+def test_scan_db_refuses_system_names_before_contacting_the_source(url: str, sql: str, schema: str) -> None:
+    with pytest.raises(piot.NotSupportedError, match=f"system (schema|table) '{schema}'") as caught:
+        piot.scan_db(sql, url)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_scan_db_reads_its_own_tables_and_ctes_named_like_system_ones(lite_path: Path, ray_session: None) -> None:
+    frame = piot.scan_db("WITH pg_x AS (SELECT d FROM counted) SELECT count(*) AS n FROM pg_x", f"sqlite://{lite_path}").collect()
+    assert frame.to_dicts() == [{"n": 2}]
