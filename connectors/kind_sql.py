@@ -59,6 +59,10 @@ class KindSql(Protocol):
         """The URL handed to connectorx, with what the kind adds to every session."""
         ...
 
+    def session_statements(self) -> tuple[str, ...]:
+        """Fixed statements connectorx runs on each session before the query (no user text in them)."""
+        ...
+
 
 def hex_of(value: str) -> str:
     """The UTF-8 bytes of ``value`` as hex digits: the only form in which a name reaches a server's SQL.

@@ -6,7 +6,7 @@ off: sqlglot's own string literals escape a backslash as ``\\\\``, which the ser
 two backslashes when that mode is on. A source is the database of its URL; other
 databases of the same server are not reachable through it, and its system databases
 (``mysql``, ``information_schema``, ``performance_schema``, ``sys``) only where the catalog
-allows them.
+allows them. Every session connectorx opens is made read-only first.
 
 Example:
     >>> SQL.columns_query(None, "x\\\\' UNION SELECT SLEEP(3) -- ").sql.split("WHERE ")[1]
@@ -24,6 +24,9 @@ from piot.connectors.kind_sql import CatalogQuery, hex_of
 from piot.connectors.types import ColumnType, declared_type
 
 DIALECT = "mysql"
+
+#: run on each session before the query: nothing it runs may write.
+READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
 
 #: the server's own databases, readable only with ``system_schemas = true``.
 SYSTEM_SCHEMAS = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
@@ -91,6 +94,13 @@ class MysqlSql:
     def connectorx_url(self, url: str) -> str:
         """``url`` as given."""
         return url
+
+    def session_statements(self) -> tuple[str, ...]:
+        """Make the session read-only: a write, a locking read or ``NEXTVAL`` fails in the server.
+
+        (sqlglot writes ``SET TRANSACTION``, which lasts one transaction only; the text is fixed.)
+        """
+        return (READ_ONLY_SESSION,)
 
 
 SQL = MysqlSql()

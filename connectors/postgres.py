@@ -109,5 +109,9 @@ class PostgresSql:
         query.append(("options", " ".join([*given, READ_ONLY_OPTION])))
         return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
 
+    def session_statements(self) -> tuple[str, ...]:
+        """None: the URL's options make the session read-only."""
+        return ()
+
 
 SQL = PostgresSql()

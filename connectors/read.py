@@ -48,4 +48,5 @@ def read_arrow(source: Source, sql: str, *, period: str | None = None) -> pa.Tab
 
 def _connectorx_read(source: Source, sql: str) -> pa.Table | pa.RecordBatchReader:
     """The connectorx call itself; only this frame and connectorx's ever hold the URL."""
-    return connectorx.read_sql(source.connectorx_url, sql, return_type="arrow")
+    setup = list(source.kind.sql.session_statements()) or None  # MariaDB: a read-only session
+    return connectorx.read_sql(source.connectorx_url, sql, return_type="arrow", pre_execution_query=setup)

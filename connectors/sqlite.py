@@ -63,5 +63,9 @@ class SqliteSql:
         """``url`` as given."""
         return url
 
+    def session_statements(self) -> tuple[str, ...]:
+        """None: connectorx runs no statement before a SQLite query."""
+        return ()
+
 
 SQL = SqliteSql()

@@ -268,3 +268,17 @@ def test_postgres_sessions_refuse_writes(hostile: dict[str, str]) -> None:
         with pytest.raises(piot.OperationalError, match="read-only transaction"):
             read_arrow(source, write)
     assert source_rows("postgres", url, "SELECT count(*) FROM piot_ro_probe") == [(0,)]
+
+
+def test_mariadb_sessions_refuse_writes(hostile: dict[str, str]) -> None:
+    """Defence in depth: every connectorx session piot opens on MariaDB starts read-only."""
+    url = hostile["mysql"]
+    run_cli("mysql", url, "CREATE TABLE piot_ro_probe (x integer);")
+    source = load_catalog({"sources": {"my": {"url": url}}}).source("my")
+    assert read_arrow(source, "SELECT @@tx_read_only AS ro").to_pydict() == {"ro": [1]}
+    before = sequence_state("mysql", url)
+    for write in ("INSERT INTO piot_ro_probe VALUES (1) RETURNING x", "SELECT x FROM piot_ro_probe FOR UPDATE", f"SELECT NEXTVAL({SEQUENCE}) AS v"):
+        with pytest.raises(piot.OperationalError, match="READ ONLY transaction"):
+            read_arrow(source, write)
+    assert source_rows("mysql", url, "SELECT count(*) AS n FROM piot_ro_probe") == [(0,)]
+    assert sequence_state("mysql", url) == before
