@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/fuzz-findings.jsonl"), help="where the findings are written")
     parser.add_argument("--replay", type=int, nargs="*", default=None, help="case seeds to run and show in full")
     parser.add_argument("--verbose", action="store_true", help="print every case's outcome")
+    parser.add_argument("--record-all", action="store_true", help="write every outcome to --out, not only the findings")
     args = parser.parse_args(argv)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack: where a run is stuck
     seeds = seed_templates()
@@ -154,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
                 outcomes.append(outcome)
                 if args.verbose:
                     print(f"  {outcome.case.seed} {outcome.status} {outcome.seconds:.1f}s {outcome.piot[:100]}", file=sys.stderr)
-                if outcome.finding:
+                if outcome.finding or args.record_all:
                     findings.write(json.dumps(as_record(outcome, w), ensure_ascii=False) + "\n")
                     findings.flush()
+                if outcome.finding:
                     print(f"  {outcome.status}: seed {outcome.case.seed}: {outcome.piot[:120]}", file=sys.stderr)
                     if outcome.status == "hang":
                         settle()
