@@ -41,7 +41,7 @@ _LENIENT = re.compile(
     r"syntax error|unterminated|operator does not exist|division by zero|could not determine|argument of .* must be type"
     r"|cannot cast type|but expression is of type|types .* cannot be matched|is not unique|non-integer constant"
     r"|position \d+ is not in select list|subquery in FROM must have an alias|must be type boolean|zero-length delimited"
-    r"|trailing junk|invalid hexadecimal|cannot be matched|invalid input syntax for type interval",
+    r"|trailing junk|invalid hexadecimal|cannot be matched|invalid input syntax for type interval|parameterless aggregate",
     re.IGNORECASE,
 )
 #: PostgreSQL could not answer for reasons of its own: nothing to compare with
