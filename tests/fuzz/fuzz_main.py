@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record-all", action="store_true", help="write every outcome to --out, not only the findings")
     args = parser.parse_args(argv)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack: where a run is stuck
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run still drops its databases and its Ray
     seeds = seed_templates()
     with world() as w, local_ray():
         connect = Connections(w)
