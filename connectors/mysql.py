@@ -76,8 +76,8 @@ class MysqlSql:
         return CatalogQuery(_TABLES.sql(dialect=DIALECT))
 
     def column_type(self, declared: str) -> ColumnType:
-        """See :func:`~piot.connectors.types.declared_type`."""
-        return declared_type(declared)
+        """See :func:`~piot.connectors.types.declared_type`; a TIMESTAMP is kept in UTC and shown in the session's zone: an instant."""
+        return declared_type(declared, timestamp_instants=True)
 
     def system_object(self, schema: str | None, table: str) -> str | None:
         """The system database ``schema`` is, if it is one.

@@ -49,17 +49,26 @@ _FIXED_CHAR = re.compile(r"(?:n?char|character|bpchar|nchar)\s*(?:\(\s*\d+\s*\))
 _DECIMAL = re.compile(r"(?:numeric|decimal|number)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)")
 
 
-def declared_type(text: str, *, text_dates: bool = False) -> ColumnType:
+def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bool = False) -> ColumnType:
     """Translate a declared type (``bigint``, ``datetime(6)``, ``NUMERIC(10,2)``) to a :class:`ColumnType`.
+
+    A TIMESTAMP WITH TIME ZONE holds instants: it answers ``Datetime(us, UTC)``.
 
     Args:
         text: the type as the source reports it; empty for untyped SQLite columns.
         text_dates: the source keeps numbers loosely (SQLite): plain NUMERIC becomes Float64.
+        timestamp_instants: a plain ``TIMESTAMP`` holds instants too (MariaDB and MySQL keep it
+            in UTC and show it in the session's zone; their DATETIME is wall time).
+
+    >>> declared_type("timestamp(6)", timestamp_instants=True).sql, declared_type("datetime(6)", timestamp_instants=True).sql
+    ('TIMESTAMPTZ', 'TIMESTAMP')
     """
     t = text.strip().lower()
     if t.startswith(("enum", "set(")):
         return ColumnType(text, "TEXT", pl.String())
     if "timestamp" in t and ("with time zone" in t or t.startswith("timestamptz")) and "without" not in t:
+        return ColumnType(text, "TIMESTAMPTZ", pl.Datetime("us", "UTC"))
+    if timestamp_instants and t.startswith("timestamp"):
         return ColumnType(text, "TIMESTAMPTZ", pl.Datetime("us", "UTC"))
     if "timestamp" in t or "datetime" in t:
         return ColumnType(text, "TIMESTAMP", pl.Datetime("us"))

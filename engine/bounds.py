@@ -4,6 +4,10 @@ Understands ``BETWEEN``, ``>``, ``>=``, ``<``, ``<=``, ``=``, ``NOT`` of a compa
 and their AND combinations; an OR splits only when its branches provably form one
 range. Anything else says nothing about the column (the range stays open there).
 
+On a TIMESTAMP WITH TIME ZONE column (``zoned``) the edges are instants (aware datetimes
+with explicit offsets): wall times without an offset are read in the connection's zone.
+On DATE and TIMESTAMP columns they are wall times (naive).
+
 Example:
     >>> import sqlglot
     >>> where = sqlglot.parse_one("select 1 from t where d >= '2024-01-01' and d < date '2024-04-01' and x > 3")
@@ -20,7 +24,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from piot.periods import Edge
-from piot.timefold import TimeValue, constant_time
+from piot.timefold import constant_time
+from piot.zones import UTC
 
 _FLIPPED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ}
 _NEGATED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LTE, exp.GTE: exp.LT, exp.LT: exp.GTE, exp.LTE: exp.GT}
@@ -73,8 +78,9 @@ class Range:
 
 def _lower_key(r: Range) -> tuple[int, dt.datetime, int]:
     if r.lower is None:
-        return (0, dt.datetime.min, 0)
-    return (1, r.lower.value, 0 if r.lower.inclusive else 1)
+        return (0, dt.datetime.min.replace(tzinfo=UTC), 0)
+    value = r.lower.value if r.lower.value.tzinfo is not None else r.lower.value.replace(tzinfo=UTC)
+    return (1, value, 0 if r.lower.inclusive else 1)
 
 
 def _looser_upper(a: Edge, b: Edge) -> Edge:
@@ -96,7 +102,15 @@ def tighter_edge(a: Edge | None, b: Edge | None, *, lower: bool) -> Edge | None:
     return a if not a.inclusive else b
 
 
-def column_range(condition: exp.Expression, column: str, *, is_date: bool, table: str | None = None) -> Range:
+def column_range(
+    condition: exp.Expression,
+    column: str,
+    *,
+    is_date: bool,
+    table: str | None = None,
+    zoned: bool = False,
+    zone: dt.tzinfo = UTC,
+) -> Range:
     """The range of ``column`` that ``condition`` allows (open where it says nothing).
 
     Args:
@@ -104,28 +118,37 @@ def column_range(condition: exp.Expression, column: str, *, is_date: bool, table
         column: the column's name.
         is_date: the column is a DATE (bounds with a time of day are rounded to whole days).
         table: if given, only ``table.column`` counts (unqualified references too).
+        zoned: the column is a TIMESTAMP WITH TIME ZONE: edges are instants.
+        zone: the connection's time zone, where wall times and instants meet.
     """
+    kind = "DATE" if is_date else "TIMESTAMPTZ" if zoned else "TIMESTAMP"
+    return _range(condition, column, kind, table, zone)
+
+
+def _range(condition: exp.Expression, column: str, kind: str, table: str | None, zone: dt.tzinfo) -> Range:
     if isinstance(condition, exp.Paren):
-        return column_range(condition.this, column, is_date=is_date, table=table)
+        return _range(condition.this, column, kind, table, zone)
     if isinstance(condition, exp.And):
-        left = column_range(condition.left, column, is_date=is_date, table=table)
-        return left.intersect(column_range(condition.right, column, is_date=is_date, table=table))
+        left = _range(condition.left, column, kind, table, zone)
+        return left.intersect(_range(condition.right, column, kind, table, zone))
     if isinstance(condition, exp.Or):
-        left = column_range(condition.left, column, is_date=is_date, table=table)
-        right = column_range(condition.right, column, is_date=is_date, table=table)
+        left = _range(condition.left, column, kind, table, zone)
+        right = _range(condition.right, column, kind, table, zone)
         return left.union(right) or Range()
     if isinstance(condition, exp.Between) and _is_column(condition.this, column, table):
-        low, high = constant_time(condition.args["low"]), constant_time(condition.args["high"])
+        low, high = constant_time(condition.args["low"], zone=zone), constant_time(condition.args["high"], zone=zone)
         if low is None or high is None:
             return Range()
-        if condition.args.get("symmetric") and _operand(low, is_date) > _operand(high, is_date):
-            low, high = high, low
-        return Range(_edge(exp.GTE, _operand(low, is_date), is_date), _edge(exp.LTE, _operand(high, is_date), is_date))
+        first, last = low.for_column(kind, zone), high.for_column(kind, zone)
+        if condition.args.get("symmetric") and first > last:
+            first, last = last, first
+        is_date = kind == "DATE"
+        return Range(_edge(exp.GTE, first, is_date), _edge(exp.LTE, last, is_date))
     if isinstance(condition, exp.Not) and type(_unparen(condition.this)) in _NEGATED:
         inner = _unparen(condition.this)
-        return _comparison_range(_NEGATED[type(inner)], inner.left, inner.right, column, is_date, table)
+        return _comparison_range(_NEGATED[type(inner)], inner.left, inner.right, column, kind, table, zone)
     if type(condition) in _FLIPPED:
-        return _comparison_range(type(condition), condition.left, condition.right, column, is_date, table)
+        return _comparison_range(type(condition), condition.left, condition.right, column, kind, table, zone)
     return Range()
 
 
@@ -136,24 +159,26 @@ def _unparen(node: exp.Expression) -> exp.Expression:
 
 
 def _comparison_range(
-    op: type[exp.Expression], left: exp.Expression, right: exp.Expression, column: str, is_date: bool, table: str | None
+    op: type[exp.Expression],
+    left: exp.Expression,
+    right: exp.Expression,
+    column: str,
+    kind: str,
+    table: str | None,
+    zone: dt.tzinfo,
 ) -> Range:
     if not _is_column(left, column, table):
         if not _is_column(right, column, table):
             return Range()
         left, right, op = right, left, _FLIPPED[op]
-    found = constant_time(right)
+    found = constant_time(right, zone=zone)
     if found is None:
         return Range()
-    value = _operand(found, is_date)
+    value, is_date = found.for_column(kind, zone), kind == "DATE"
     if op is exp.EQ:
         return Range(_edge(exp.GTE, value, is_date), _edge(exp.LTE, value, is_date))
     edge = _edge(op, value, is_date)
     return Range(lower=edge) if op in (exp.GT, exp.GTE) else Range(upper=edge)
-
-
-def _operand(value: TimeValue, is_date: bool) -> dt.datetime:
-    return value.as_date_operand() if is_date else value.value
 
 
 def _is_column(node: exp.Expression, column: str, table: str | None) -> bool:

@@ -183,6 +183,7 @@ def connect(
     return_as: str = "arrow",
     remote_options: Mapping[str, Any] | None = None,
     split: bool = True,
+    timezone: str = "UTC",
 ) -> Connection:
     """Open a connection on a catalog (a TOML path or a dict).
 
@@ -197,6 +198,9 @@ def connect(
         return_as: how tasks send rows back: arrow, ipc or parquet.
         remote_options: passed to each Ray task's ``.options(...)``.
         split: False reads each table in one fragment (useful to compare).
+        timezone: the zone ``CURRENT_DATE`` and ``NOW()`` are read in, wall times without an
+            offset meet TIMESTAMP WITH TIME ZONE values in, and the calendar periods of such
+            columns are cut in: an IANA name (``Europe/Berlin``), ``UTC`` or an offset (``+05:30``).
     """
     options = EngineOptions(
         ray_address=ray_address,
@@ -206,5 +210,6 @@ def connect(
         return_as=return_as,
         remote_options=dict(remote_options or {}),
         split=split,
+        timezone=timezone,
     )
     return Connection(Engine(catalog, options))

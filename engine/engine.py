@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from piot.merge import concat_fragments, run_merge
 from piot.planner import Plan, PlanOptions, plan_statement
 from piot.runtime import check_feasible, ensure_ray
 from piot.statement import Statement, parse_statement
+from piot.zones import zone_for
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,10 @@ class EngineOptions:
     return_as: str = "arrow"
     remote_options: Mapping[str, Any] = field(default_factory=dict)
     split: bool = True
+    timezone: str = "UTC"
 
     def __post_init__(self) -> None:
+        zone_for(self.timezone)  # an unknown zone is refused when connecting
         if self.time_unit is not None and self.time_unit not in TIME_UNITS:
             raise ProgrammingError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {self.time_unit!r}")
         if self.return_as not in RETURN_FORMATS:
@@ -52,10 +56,17 @@ class Engine:
         self.options = options or EngineOptions()
         self.schemas = SchemaCache(self.catalog)
 
-    def plan(self, sql: str, parameters: Sequence[Any] | None = None) -> tuple[Statement, Plan]:
-        """Parse and plan ``sql``; touches sources only to learn table columns (once per table)."""
-        statement = parse_statement(sql, dialect=self.options.dialect, parameters=parameters)
-        plan_options = PlanOptions(time_unit=self.options.time_unit, split=self.options.split)
+    def plan(
+        self, sql: str, parameters: Sequence[Any] | None = None, *, now: dt.datetime | None = None
+    ) -> tuple[Statement, Plan]:
+        """Parse and plan ``sql``; touches sources only to learn table columns (once per table).
+
+        ``now`` is the instant ``NOW()`` and ``CURRENT_DATE`` are folded to (default: the clock).
+        """
+        statement = parse_statement(
+            sql, dialect=self.options.dialect, parameters=parameters, now=now, timezone=self.options.timezone
+        )
+        plan_options = PlanOptions(time_unit=self.options.time_unit, split=self.options.split, timezone=self.options.timezone)
         return statement, plan_statement(statement, self.schemas, plan_options)
 
     def execute(

@@ -9,10 +9,26 @@ Example:
     >>> w = window_condition(exp.column("trade_date"), Period(Edge(d(2024, 1, 1), True), Edge(d(2024, 2, 1), False)), is_date=True)
     >>> w.sql("postgres")
     "trade_date >= CAST('2024-01-01' AS DATE) AND trade_date < CAST('2024-02-01' AS DATE)"
+
+A window on a TIMESTAMP WITH TIME ZONE column has instants for edges and is written with
+explicit UTC offsets, so no source reads it in its session zone:
+
+    >>> from piot.zones import UTC
+    >>> w = window_condition(exp.column("at"), Period(Edge(d(2024, 3, 30, 23, tzinfo=UTC), True), Edge(d(2024, 3, 31, 22, tzinfo=UTC), False)), is_date=False)
+    >>> w.sql("postgres")
+    "at >= CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ) AND at < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)"
+
+MariaDB reads no offset in literals: its fragments run with the session's ``time_zone`` set
+to UTC for the one statement (its TIMESTAMP columns are then read and compared in UTC), and
+instants are written as UTC wall time:
+
+    >>> fragment_sql(exp.table_("t"), [exp.column("at")], [w], "mysql")
+    "SET STATEMENT time_zone = '+00:00' FOR SELECT at FROM t WHERE at >= CAST('2024-03-30 23:00:00' AS DATETIME(6)) AND at < CAST('2024-03-31 22:00:00' AS DATETIME(6))"
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -21,7 +37,11 @@ from sqlglot import exp
 from piot.connectors.catalog import Source
 from piot.periods import Period
 from piot.pushdown import day_bound
-from piot.timefold import TimeValue, time_literal
+from piot.timefold import TimeValue, parse_time_text, time_literal
+from piot.zones import UTC
+
+#: prefix of a MariaDB fragment that reads or compares instants (TIMESTAMP columns, TIMESTAMPTZ bounds)
+UTC_SESSION = "SET STATEMENT time_zone = '+00:00' FOR "
 
 
 @dataclass(frozen=True)
@@ -84,10 +104,14 @@ def window_condition(column: exp.Column, period: Period, *, is_date: bool, text_
 
     With ``text_dates`` (SQLite) the window is written as whole-day text comparisons
     that admit every row of the typed window; rows are then filtered exactly in Polars.
+    Text of instants may carry any offset, so their window is widened by a day each side.
     """
     if text_dates:
-        lower = day_bound(column, period.start.value, lower=True)
-        upper = day_bound(column, period.end.value, lower=False, inclusive=period.end.inclusive)
+        start, end, inclusive = period.start.value, period.end.value, period.end.inclusive
+        if start.tzinfo is not None:
+            start, end, inclusive = start - dt.timedelta(days=1), end + dt.timedelta(days=1), True
+        lower = day_bound(column, start, lower=True)
+        upper = day_bound(column, end, lower=False, inclusive=inclusive)
         return exp.and_(lower, upper)
     start = time_literal(TimeValue(period.start.value, is_date=is_date))
     end = time_literal(TimeValue(period.end.value, is_date=is_date))
@@ -97,9 +121,17 @@ def window_condition(column: exp.Column, period: Period, *, is_date: bool, text_
 
 
 def fragment_sql(
-    table: exp.Table, columns: list[exp.Expression], conditions: list[exp.Expression], dialect: str
+    table: exp.Table,
+    columns: list[exp.Expression],
+    conditions: list[exp.Expression],
+    dialect: str,
+    *,
+    utc_session: bool = False,
 ) -> str:
     """``SELECT columns FROM table WHERE conditions`` in ``dialect``.
+
+    ``utc_session``: the table has columns holding instants (MariaDB TIMESTAMP), so a MySQL
+    fragment runs in a UTC session and reads them as UTC wall time, whatever the server's zone.
 
     >>> fragment_sql(exp.table_("trades", db="public"), [exp.column("price", quoted=True)], [exp.condition("price > 1")], "mysql")
     'SELECT `price` FROM public.trades WHERE price > 1'
@@ -107,8 +139,16 @@ def fragment_sql(
     select = exp.select(*columns).from_(table)
     if conditions:
         select = select.where(exp.and_(*conditions))
-    if dialect == "mysql":  # a plain DATETIME cast drops the microseconds of the bound
-        for cast in select.find_all(exp.Cast):
-            if cast.to.is_type(exp.DataType.Type.TIMESTAMP):
-                cast.set("to", exp.DataType.build("DATETIME(6)", dialect="mysql"))
-    return select.sql(dialect=dialect)
+    if dialect != "mysql":
+        return select.sql(dialect=dialect)
+    for cast in list(select.find_all(exp.Cast)):
+        if cast.to.is_type(exp.DataType.Type.TIMESTAMPTZ) and isinstance(cast.this, exp.Literal) and cast.this.is_string:
+            instant = parse_time_text(cast.this.this)
+            if instant is not None and instant.tzinfo is not None:
+                utc_session = True
+                wall = instant.astimezone(UTC).replace(tzinfo=None)
+                cast.replace(time_literal(TimeValue(wall, is_date=False)))
+    for cast in select.find_all(exp.Cast):  # a plain DATETIME cast drops the microseconds of the bound
+        if cast.to.is_type(exp.DataType.Type.TIMESTAMP):
+            cast.set("to", exp.DataType.build("DATETIME(6)", dialect="mysql"))
+    return (UTC_SESSION if utc_session else "") + select.sql(dialect=dialect)

@@ -4,6 +4,11 @@ Periods are half-open ``[start, end)`` inside the range; the first and the last 
 the range's own edges, inclusive or exclusive. Together they cover the range exactly,
 without overlap, so no row is lost or counted twice.
 
+On a TIMESTAMP WITH TIME ZONE column the edges are instants (aware datetimes) and the
+periods are calendar days, months or years of the connection's ``timezone`` (UTC unless
+set): a day in Europe/Berlin starts at its local midnight, so the day of a DST change
+lasts 23 or 25 hours. Each boundary is written with its own UTC offset.
+
 Example:
     >>> from datetime import datetime as dt
     >>> ps = split_range(Edge(dt(2024, 1, 15), True), Edge(dt(2024, 3, 31), True), "monthly")
@@ -14,8 +19,10 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Literal
+
+from piot.zones import UTC, localize, wall_time
 
 Unit = Literal["daily", "monthly", "yearly"]
 UNITS: tuple[Unit, ...] = ("daily", "monthly", "yearly")
@@ -61,14 +68,22 @@ def _show(value: datetime) -> str:
     return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else value.isoformat(" ")
 
 
-def next_boundary(value: datetime, unit: Unit) -> datetime:
-    """The first calendar boundary of ``unit`` strictly after ``value``.
+def next_boundary(value: datetime, unit: Unit, zone: tzinfo = UTC) -> datetime:
+    """The first calendar boundary of ``unit`` strictly after ``value`` (for an aware value: in ``zone``).
 
     >>> next_boundary(datetime(2024, 2, 29, 13), "monthly")
     datetime.datetime(2024, 3, 1, 0, 0)
     >>> next_boundary(datetime(2024, 12, 31), "daily")
     datetime.datetime(2025, 1, 1, 0, 0)
+    >>> from zoneinfo import ZoneInfo
+    >>> next_boundary(datetime(2024, 3, 30, 23, tzinfo=UTC), "daily", ZoneInfo("Europe/Berlin")).isoformat(" ")
+    '2024-04-01 00:00:00+02:00'
     """
+    if value.tzinfo is not None:
+        boundary = localize(next_boundary(wall_time(value, zone), unit), zone)
+        while boundary <= value:  # a zone whose midnight repeats: take the next one
+            boundary = localize(next_boundary(wall_time(boundary, zone), unit), zone)
+        return boundary
     if unit == "daily":
         return datetime(value.year, value.month, value.day) + timedelta(days=1)
     if unit == "monthly":
@@ -92,8 +107,8 @@ def choose_unit(lower: datetime, upper: datetime) -> Unit:
     return "yearly"
 
 
-def split_range(lower: Edge, upper: Edge, unit: Unit) -> list[Period]:
-    """Cut ``lower..upper`` at every calendar boundary of ``unit`` inside it.
+def split_range(lower: Edge, upper: Edge, unit: Unit, zone: tzinfo = UTC) -> list[Period]:
+    """Cut ``lower..upper`` at every calendar boundary of ``unit`` inside it (calendar of ``zone`` for instants).
 
     Each period is one calendar period of ``unit`` intersected with the range, so an
     inclusive upper edge that falls on a boundary is a period of its own (``[end, end]``).
@@ -101,10 +116,10 @@ def split_range(lower: Edge, upper: Edge, unit: Unit) -> list[Period]:
     """
     periods: list[Period] = []
     start = lower
-    boundary = next_boundary(lower.value, unit)
+    boundary = next_boundary(lower.value, unit, zone)
     while boundary < upper.value or (boundary == upper.value and upper.inclusive):
         periods.append(Period(start, Edge(boundary, False)))
         start = Edge(boundary, True)
-        boundary = next_boundary(boundary, unit)
+        boundary = next_boundary(boundary, unit, zone)
     periods.append(Period(start, upper))
     return periods

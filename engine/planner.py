@@ -6,6 +6,7 @@ database, no Ray and no network, so it is tested with SQL in and SQL out.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ from piot.periods import UNITS, Period, choose_unit, split_range
 from piot.pushdown import pushable
 from piot.statement import Statement
 from piot.tables import Lookup, TableReference, frame_column_name, resolve_tables, schema_key
-from piot.timefold import TimeValue, parse_time_text, time_literal
+from piot.timefold import column_literal
+from piot.zones import zone_for
 
 #: the dialect the merge SQL is written in: PostgreSQL's, as Polars' SQL engine reads it.
 MERGE_DIALECT = PolarsSQL
@@ -43,10 +45,12 @@ class PlanOptions:
     Attributes:
         time_unit: default unit for tables without one in the catalog (None means auto).
         split: False reads every table whole (one fragment per table reference).
+        timezone: the zone wall times meet instants in (TIMESTAMPTZ columns, their periods).
     """
 
     time_unit: str | None = None
     split: bool = True
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
     scopes = list(traverse_scope(qualified))
     _check_correlations(scopes)
     tables = {ref.scan_name: ref.table for ref in references}
-    _type_date_literals(scopes, tables)
+    _type_date_literals(scopes, tables, zone_for(options.timezone))
     reads = [_scan_read(ref, scopes, options, tables) for ref in references]
     _share_columns(reads)
     scans = tuple(_build_scan(read) for read in reads)
@@ -284,6 +288,7 @@ def _build_scan(read: _ScanRead) -> Scan:
         for name in needed
     ]
     date_column = exp.column(real_names[split.column], quoted=True) if split.column else None
+    holds_instants = any(t.sql == "TIMESTAMPTZ" for t in types.values())  # read them in a UTC session (MariaDB)
     fragments = []
     for period in read.periods:
         conditions = [_for_source(p, real_names) for _, p in pushed]
@@ -294,7 +299,7 @@ def _build_scan(read: _ScanRead) -> Scan:
             conditions.insert(0, window_condition(date_column, period, is_date=is_date, text_dates=text_dates))
             if text_dates:
                 exact.insert(0, window_condition(exp.column(split.column, quoted=True), period, is_date=is_date))
-        sql = fragment_sql(source_table, select_list, conditions, dialect)
+        sql = fragment_sql(source_table, select_list, conditions, dialect, utc_session=holds_instants)
         exact_filter = postgres_semantics(exp.and_(*exact)).sql(dialect=MERGE_DIALECT) if exact else None
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
     schema = tuple((name, types[name].dtype) for name in needed)
@@ -306,18 +311,20 @@ _LITERAL_COMPARISONS = (
 )  # fmt: skip
 
 
-def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo]) -> None:
+def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo], zone: dt.tzinfo) -> None:
     """Give untyped text compared (or COALESCEd, ...) with a DATE/TIMESTAMP column that column's type, as PostgreSQL does.
 
     ``d >= '2024-03-10 12:00'`` on a DATE column means ``d >= DATE '2024-03-10'``; writing the
-    literal typed keeps that meaning in every source and in the merge.
+    literal typed keeps that meaning in every source and in the merge. Against a TIMESTAMPTZ
+    column every time constant becomes an instant with an explicit offset, and an instant
+    compared with a DATE/TIMESTAMP column becomes wall time in ``zone`` (see ``column_literal``).
     """
     for scope in scopes:
         for column in scope.columns:
             source = scope.sources.get(column.table)
             table = tables.get(source.name) if isinstance(source, exp.Table) else None
             found = table.column(column.name) if table is not None else None
-            if found is None or found.type.sql not in ("DATE", "TIMESTAMP"):
+            if found is None or found.type.sql not in ("DATE", "TIMESTAMP", "TIMESTAMPTZ"):
                 continue
             parent = column.parent
             while isinstance(parent, exp.Paren):
@@ -325,10 +332,10 @@ def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo]) -> No
             if not isinstance(parent, _LITERAL_COMPARISONS):
                 continue
             for operand in list(parent.iter_expressions()):
-                if isinstance(operand, exp.Literal) and operand.is_string:
-                    value = parse_time_text(operand.this)
-                    if value is not None:
-                        operand.replace(time_literal(TimeValue(value, is_date=found.type.sql == "DATE")))
+                if not isinstance(operand, exp.Column):
+                    typed = column_literal(operand, found.type.sql, zone)
+                    if typed is not None:
+                        operand.replace(typed)
 
 
 def _source_column(name: str, real_names: dict[str, str], *, as_real: bool = False, trim: bool = False) -> exp.Expression:
@@ -381,11 +388,13 @@ def _split(
     if not options.split:
         return SplitDecision(None, None, "splitting is turned off for this connection"), [None]
     condition = exp.and_(*own_conjuncts) if own_conjuncts else None
+    zone = zone_for(options.timezone)
     candidates = [configured] if configured else [name for name, t in types.items() if t.is_temporal]
     ranges: dict[str, Range] = {}
     for name in candidates:
         if condition is not None:
-            found = column_range(condition, name, is_date=types[name].sql == "DATE", table=alias)
+            kind = types[name].sql
+            found = column_range(condition, name, is_date=kind == "DATE", table=alias, zoned=kind == "TIMESTAMPTZ", zone=zone)
             if found.two_sided:
                 ranges[name] = found
     if not ranges:
@@ -400,6 +409,6 @@ def _split(
     chosen = choose_unit(found.lower.value, found.upper.value) if unit == "auto" else unit
     if chosen not in UNITS:
         raise ProgrammingError(f"time_unit must be daily, monthly, yearly or auto, not {unit!r}")
-    periods = split_range(found.lower, found.upper, chosen)  # type: ignore[arg-type]
+    periods = split_range(found.lower, found.upper, chosen, zone)  # type: ignore[arg-type]
     reason = f"split {chosen} on {column}" + (" (auto)" if unit == "auto" else "")
     return SplitDecision(column, chosen, reason), list(periods)

@@ -31,6 +31,7 @@ from sqlglot.tokens import TokenType
 
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
 from piot.timefold import fold_time
+from piot.zones import zone_for
 
 _EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?P<word>explain)\b", re.IGNORECASE | re.DOTALL)
 _PARAMETER_PREFIX = "__piot_p"
@@ -52,8 +53,13 @@ def parse_statement(
     dialect: str = "postgres",
     parameters: Sequence[Any] | None = None,
     now: dt.datetime | None = None,
+    timezone: str = "UTC",
 ) -> Statement:
-    """Parse ``sql``, check it is one read-only query, bind ``parameters`` and fold relative time."""
+    """Parse ``sql``, check it is one read-only query, bind ``parameters`` and fold relative time.
+
+    ``now`` (default: the clock) is the instant relative time is folded to, in the zone
+    ``timezone`` (a naive ``now`` is wall time there): ``CURRENT_DATE`` is the date there.
+    """
     match = _EXPLAIN.match(sql)
     # blank the EXPLAIN keyword out rather than cutting it off, so error positions stay those of the user's text
     body = sql[: match.start("word")] + " " * len("explain") + sql[match.end("word") :] if match else sql
@@ -62,7 +68,7 @@ def parse_statement(
     if count:
         query = _parse_one(named, dialect)
     query = bind_parameters(query, parameters or (), expected=count)
-    query = fold_time(query, now or dt.datetime.now(), dialect=dialect)
+    query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone))
     return Statement(query=query, explain=bool(match), dialect=dialect)
 
 
@@ -175,6 +181,8 @@ def literal_for(value: Any) -> exp.Expression:
 
     >>> literal_for(dt.date(2024, 2, 29)).sql("postgres")
     "CAST('2024-02-29' AS DATE)"
+    >>> literal_for(dt.datetime(2024, 2, 29, 5, tzinfo=dt.timezone(dt.timedelta(hours=5)))).sql("postgres")
+    "CAST('2024-02-29 05:00:00+05:00' AS TIMESTAMPTZ)"
     """
     if value is None:
         return exp.null()
@@ -188,6 +196,8 @@ def literal_for(value: Any) -> exp.Expression:
         return exp.Literal.number(value)
     if isinstance(value, str):
         return exp.Literal.string(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:  # an instant: its offset is kept
+        return exp.cast(exp.Literal.string(value.isoformat(" ")), exp.DataType.Type.TIMESTAMPTZ)
     if isinstance(value, dt.datetime):
         return exp.cast(exp.Literal.string(value.isoformat(" ")), exp.DataType.Type.TIMESTAMP)
     if isinstance(value, dt.date):

@@ -5,6 +5,13 @@ by typed literals of one instant, and constant arithmetic such as
 ``DATE '2024-01-01' + INTERVAL '1' YEAR`` is folded, with PostgreSQL's month-end rule
 (``'2024-01-31' + 1 month = '2024-02-29'``).
 
+Relative time is read in one zone, the connection's ``timezone`` option (UTC unless set):
+``CURRENT_DATE`` is the date there, ``LOCALTIMESTAMP`` the wall time there, and ``NOW()`` /
+``CURRENT_TIMESTAMP`` the instant, written with its explicit UTC offset (a TIMESTAMP WITH
+TIME ZONE, as in PostgreSQL; in MySQL's dialect ``NOW()`` is the wall time). Days, weeks,
+months and years added to an instant move its wall time in that zone (``+ 1 day`` across a
+DST change is 23 or 25 hours), hours, minutes and seconds are elapsed time, as in PostgreSQL.
+
 Example:
     >>> import sqlglot
     >>> q = sqlglot.parse_one("select date '2024-01-31' + interval '1' month", read="postgres")
@@ -17,9 +24,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import zoneinfo  # noqa: F401 - used by the examples
 from dataclasses import dataclass, field
 
 from sqlglot import exp
+
+from piot.zones import UTC, in_zone, instant_text, localize, wall_time
 
 _DATE_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.DATE32}
 _TIMESTAMP_TYPES = {
@@ -30,9 +40,9 @@ _TIMESTAMP_TYPES = {
     exp.DataType.Type.TIMESTAMP_S,
     exp.DataType.Type.TIMESTAMP_MS,
     exp.DataType.Type.TIMESTAMP_NS,
-    exp.DataType.Type.TIMESTAMPTZ,  # MySQL reads TIMESTAMP '...' literals this way
-    exp.DataType.Type.TIMESTAMPLTZ,
 }
+#: types of instants: their text is read in the connection's zone unless it has an offset
+_INSTANT_TYPES = {exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMPLTZ}
 _NOW_FUNCTIONS = {"now", "sysdate", "getdate", "localtimestamp", "current_timestamp"}
 _TODAY_FUNCTIONS = {"curdate", "current_date", "today"}
 _INTERVAL_TEXT = re.compile(r"^\s*([+-]?\d+)\s*([a-zA-Z]+)?\s*$")
@@ -49,19 +59,43 @@ _UNIT_ALIASES = {
 
 @dataclass(frozen=True)
 class TimeValue:
-    """A constant instant from SQL: the value, whether it was typed as a DATE, and whether it was bare text.
+    """A constant from SQL: the value, whether it was typed as a DATE, and whether it was bare text.
+
+    ``value`` is aware when the constant names an instant: text with a UTC offset, a
+    TIMESTAMP WITH TIME ZONE, ``NOW()``. ``zoned`` marks a TIMESTAMP WITH TIME ZONE typed
+    without an offset: its naive value is wall time in the connection's zone.
 
     Bare text takes the type of what it is compared with: against a DATE column,
-    ``'2024-03-10 12:00'`` means the date 2024-03-10, as in PostgreSQL.
+    ``'2024-03-10 12:00'`` means the date 2024-03-10, as in PostgreSQL, and against a
+    TIMESTAMP (without time zone) column its offset is ignored, as PostgreSQL ignores it.
     """
 
     value: dt.datetime
     is_date: bool
     untyped: bool = field(default=False, compare=False, repr=False)
+    zoned: bool = field(default=False, compare=False, repr=False)
 
-    def as_date_operand(self) -> dt.datetime:
-        """The value when compared with a DATE: bare text is cut to its date, typed values stay as they are."""
-        return dt.datetime.combine(self.value.date(), dt.time()) if self.untyped else self.value
+    def as_date_operand(self, zone: dt.tzinfo = UTC) -> dt.datetime:
+        """The value when compared with a DATE: bare text is cut to its date, typed values stay as they are (instants as wall time in ``zone``)."""
+        if self.untyped:
+            return dt.datetime.combine(self.value.date(), dt.time())
+        return wall_time(self.value, zone)
+
+    def for_column(self, kind: str, zone: dt.tzinfo = UTC) -> dt.datetime:
+        """The value compared with a column of ``kind`` (``DATE``, ``TIMESTAMP``, ``TIMESTAMPTZ``) in a session of ``zone``.
+
+        A TIMESTAMPTZ column compares instants: wall time without an offset is read in ``zone``
+        (aware result); DATE and TIMESTAMP columns compare wall times in ``zone`` (naive result).
+
+        >>> v = TimeValue(dt.datetime(2024, 2, 29, 5, tzinfo=dt.timezone(dt.timedelta(hours=5))), is_date=False)
+        >>> v.for_column("TIMESTAMPTZ").isoformat(" "), v.for_column("TIMESTAMP")
+        ('2024-02-29 00:00:00+00:00', datetime.datetime(2024, 2, 29, 0, 0))
+        """
+        if kind == "TIMESTAMPTZ":
+            return localize(self.value, zone)
+        if kind == "DATE":
+            return self.as_date_operand(zone)
+        return self.value.replace(tzinfo=None) if self.untyped else wall_time(self.value, zone)
 
 
 def parse_time_text(text: str) -> dt.datetime | None:
@@ -69,6 +103,8 @@ def parse_time_text(text: str) -> dt.datetime | None:
 
     >>> parse_time_text("2024-03-01 10:00")
     datetime.datetime(2024, 3, 1, 10, 0)
+    >>> parse_time_text("2024-03-01 10:00+05")
+    datetime.datetime(2024, 3, 1, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(seconds=18000)))
     >>> parse_time_text("March") is None
     True
     """
@@ -76,19 +112,21 @@ def parse_time_text(text: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    # an offset is dropped, as PostgreSQL does when it reads such text as TIMESTAMP (without time zone)
-    return value.replace(tzinfo=None) if value.tzinfo is not None else value
+    # an offset is kept (aware result): what it means depends on the type the text is read as
+    return value.astimezone(dt.timezone(value.utcoffset())) if value.tzinfo is not None else value
 
 
-def constant_time(node: exp.Expression) -> TimeValue | None:
+def constant_time(node: exp.Expression, *, zone: dt.tzinfo = UTC) -> TimeValue | None:
     """The instant a constant expression denotes, or None if it is not one.
+
+    ``zone`` is the connection's: it places the wall time of arithmetic on instants.
 
     >>> import sqlglot
     >>> constant_time(sqlglot.parse_one("'2024-03-01'::date", read="postgres"))
     TimeValue(value=datetime.datetime(2024, 3, 1, 0, 0), is_date=True)
     """
     if isinstance(node, exp.Paren):
-        return constant_time(node.this)
+        return constant_time(node.this, zone=zone)
     if isinstance(node, exp.Literal) and node.is_string:
         value = parse_time_text(node.this)
         return TimeValue(value, is_date=len(node.this.strip()) == 10, untyped=True) if value else None
@@ -98,47 +136,110 @@ def constant_time(node: exp.Expression) -> TimeValue | None:
             return None
         if node.to.this in _DATE_TYPES:
             return TimeValue(dt.datetime.combine(value.date(), dt.time()), is_date=True)
-        if node.to.this in _TIMESTAMP_TYPES:
-            return TimeValue(value, is_date=False)
+        if node.to.this in _TIMESTAMP_TYPES:  # an offset is ignored, as PostgreSQL ignores it in a TIMESTAMP
+            return TimeValue(value.replace(tzinfo=None), is_date=False)
+        if node.to.this in _INSTANT_TYPES:
+            return TimeValue(value, is_date=False, zoned=value.tzinfo is None)
         return None
     if isinstance(node, (exp.Add, exp.Sub, exp.DateAdd, exp.DateSub)):
-        return _fold_arithmetic(node)
+        return _fold_arithmetic(node, zone=zone)
     return None
 
 
 def time_literal(value: TimeValue) -> exp.Expression:
-    """The typed SQL literal for ``value``: ``CAST('...' AS DATE)`` or ``CAST('...' AS TIMESTAMP)``."""
+    """The typed SQL literal for ``value``: ``CAST('...' AS DATE)``, ``... AS TIMESTAMP)``, or for an
+    aware value ``CAST('...+00:00' AS TIMESTAMPTZ)`` with its explicit offset.
+
+    >>> time_literal(TimeValue(dt.datetime(2024, 3, 31, 1, tzinfo=UTC), is_date=False)).sql("postgres")
+    "CAST('2024-03-31 01:00:00+00:00' AS TIMESTAMPTZ)"
+    """
+    if value.value.tzinfo is not None:
+        return exp.cast(exp.Literal.string(instant_text(value.value)), exp.DataType.Type.TIMESTAMPTZ)
     if value.is_date:
         return exp.cast(exp.Literal.string(value.value.date().isoformat()), exp.DataType.Type.DATE)
     return exp.cast(exp.Literal.string(value.value.isoformat(" ")), exp.DataType.Type.TIMESTAMP)
+
+
+def column_literal(operand: exp.Expression, kind: str, zone: dt.tzinfo = UTC) -> exp.Expression | None:
+    """The typed literal a constant compared with a ``kind`` column stands for, or None to leave it as it is.
+
+    Against a TIMESTAMPTZ column every time constant becomes an instant with an explicit
+    offset (wall time read in ``zone``); against DATE and TIMESTAMP columns bare text takes
+    the column's type and an instant becomes wall time in ``zone`` (PostgreSQL compares a
+    TIMESTAMP with a TIMESTAMPTZ by reading the TIMESTAMP in its session zone).
+
+    >>> import sqlglot
+    >>> column_literal(sqlglot.parse_one("'2024-02-29 05:00+05'"), "TIMESTAMPTZ").sql("postgres")
+    "CAST('2024-02-29 00:00:00+00:00' AS TIMESTAMPTZ)"
+    >>> column_literal(sqlglot.parse_one("'2024-02-29 05:00+05'"), "TIMESTAMP").sql("postgres")
+    "CAST('2024-02-29 05:00:00' AS TIMESTAMP)"
+    """
+    value = constant_time(operand, zone=zone)
+    if value is None:
+        return None
+    if kind == "TIMESTAMPTZ":
+        return time_literal(TimeValue(localize(value.value, zone), is_date=False))
+    if value.untyped:
+        return time_literal(TimeValue(value.for_column(kind, zone), is_date=kind == "DATE"))
+    if value.value.tzinfo is not None or value.zoned:
+        return time_literal(TimeValue(wall_time(localize(value.value, zone), zone), is_date=False))
+    return None
 
 
 #: dialects where ``date - INTERVAL n DAY`` is still a DATE (in PostgreSQL it is a TIMESTAMP)
 _DATE_ARITHMETIC_KEEPS_DATES = {"mysql", "doris", "starrocks", "singlestore"}
 
 
-def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgres") -> exp.Expression:
-    """Replace relative time by literals of ``now`` and fold constant date arithmetic the way ``dialect`` types it."""
+#: dialects whose NOW() is the session's wall time (a DATETIME), not an instant
+_WALL_CLOCK_DIALECTS = _DATE_ARITHMETIC_KEEPS_DATES | {"sqlite", "tsql"}
+
+
+def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgres", zone: dt.tzinfo = UTC) -> exp.Expression:
+    """Replace relative time by literals of ``now`` and fold constant date arithmetic the way ``dialect`` types it.
+
+    ``now`` is an instant (a naive ``now`` is wall time in ``zone``); dates and wall times
+    are taken in ``zone``. TIMESTAMPTZ text without an offset is given the offset ``zone``
+    has then, so no later reader (a source, the merge) reads it in a zone of its own.
+
+    >>> import sqlglot
+    >>> q = sqlglot.parse_one("select current_date, now(), localtimestamp", read="postgres")
+    >>> moment = dt.datetime(2024, 3, 30, 23, 30, tzinfo=UTC)
+    >>> print(fold_time(q, moment, zone=zoneinfo.ZoneInfo("Europe/Berlin")).sql("postgres"))
+    SELECT CAST('2024-03-31' AS DATE), CAST('2024-03-31 00:30:00+01:00' AS TIMESTAMPTZ), CAST('2024-03-31 00:30:00' AS TIMESTAMP)
+    """
     keeps_dates = dialect.lower() in _DATE_ARITHMETIC_KEEPS_DATES
-    today = TimeValue(dt.datetime.combine(now.date(), dt.time()), is_date=True)
-    instant = TimeValue(now.replace(tzinfo=None), is_date=False)
+    moment = localize(now, zone)
+    wall = wall_time(moment, zone)
+    today = TimeValue(dt.datetime.combine(wall.date(), dt.time()), is_date=True)
+    local = TimeValue(wall, is_date=False)
+    instant = local if dialect.lower() in _WALL_CLOCK_DIALECTS else TimeValue(moment, is_date=False)
 
     def replace_relative(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.CurrentDate):
             return time_literal(today)
-        if isinstance(node, (exp.CurrentTimestamp, exp.Localtimestamp, exp.CurrentDatetime)):
+        if isinstance(node, exp.Localtimestamp):
+            return time_literal(local)
+        if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDatetime)):
             return time_literal(instant)
         if isinstance(node, exp.Anonymous) and not node.expressions:
             name = node.name.lower()
+            if name == "localtimestamp":
+                return time_literal(local)
             if name in _NOW_FUNCTIONS:
                 return time_literal(instant)
             if name in _TODAY_FUNCTIONS:
                 return time_literal(today)
+        if isinstance(node, exp.Cast) and node.to.this in _INSTANT_TYPES and isinstance(node.this, exp.Literal):
+            value = parse_time_text(node.this.this) if node.this.is_string else None
+            if value is not None and keeps_dates:  # MySQL's TIMESTAMP '...' is wall time, a DATETIME
+                return time_literal(TimeValue(wall_time(value, zone), is_date=False))
+            if value is not None:
+                return time_literal(TimeValue(localize(value, zone), is_date=False))
         return node
 
     def fold_constant(node: exp.Expression) -> exp.Expression:
         if isinstance(node, (exp.Add, exp.Sub, exp.DateAdd, exp.DateSub)):
-            folded = _fold_arithmetic(node, keeps_dates=keeps_dates)
+            folded = _fold_arithmetic(node, keeps_dates=keeps_dates, zone=zone)
             if folded is not None:
                 return time_literal(folded)
         return node
@@ -146,8 +247,8 @@ def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgr
     return query.transform(replace_relative, copy=True).transform(fold_constant, copy=False)
 
 
-def _fold_arithmetic(node: exp.Expression, *, keeps_dates: bool = False) -> TimeValue | None:
-    base = constant_time(node.this)
+def _fold_arithmetic(node: exp.Expression, *, keeps_dates: bool = False, zone: dt.tzinfo = UTC) -> TimeValue | None:
+    base = constant_time(node.this, zone=zone)
     if base is None:
         return None
     # the result type follows PostgreSQL: date +/- integer is a date, date +/- interval a timestamp;
@@ -169,7 +270,8 @@ def _fold_arithmetic(node: exp.Expression, *, keeps_dates: bool = False) -> Time
     count, unit = amount
     if isinstance(node, (exp.Sub, exp.DateSub)):
         count = -count
-    value = shift(base.value, count, unit)
+    start = localize(base.value, zone) if base.zoned else base.value
+    value = shift(start, count, unit, zone=zone)
     return TimeValue(value, is_date=base.is_date and stays_date and unit in ("year", "month", "week", "day"))
 
 
@@ -187,12 +289,23 @@ def _interval_amount(interval: exp.Interval) -> tuple[int, str] | None:
     return (int(match[1]), unit) if unit else None
 
 
-def shift(value: dt.datetime, count: int, unit: str) -> dt.datetime:
+def shift(value: dt.datetime, count: int, unit: str, *, zone: dt.tzinfo = UTC) -> dt.datetime:
     """Move ``value`` by ``count`` units, clipping to the month's last day as PostgreSQL does.
+
+    An aware ``value`` (an instant) moves its wall time in ``zone`` by years, months, weeks
+    and days, and moves by elapsed time for hours, minutes and seconds, as PostgreSQL's
+    ``timestamptz + interval`` does in its session zone.
 
     >>> shift(dt.datetime(2024, 2, 29), 1, "year")
     datetime.datetime(2025, 2, 28, 0, 0)
+    >>> berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    >>> shift(dt.datetime(2024, 3, 30, 12, tzinfo=dt.timezone(dt.timedelta(hours=1))), 1, "day", zone=berlin).isoformat(" ")
+    '2024-03-31 12:00:00+02:00'
     """
+    if value.tzinfo is not None:
+        if unit in ("hour", "minute", "second"):
+            return in_zone(shift(value.astimezone(UTC).replace(tzinfo=None), count, unit).replace(tzinfo=UTC), zone)
+        return localize(shift(wall_time(value, zone), count, unit), zone)
     if unit in ("year", "month"):
         months = value.year * 12 + value.month - 1 + (count * 12 if unit == "year" else count)
         year, month = divmod(months, 12)

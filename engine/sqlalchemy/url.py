@@ -49,6 +49,7 @@ OPTIONS: dict[str, Callable[[str], Any]] = {
     "max_concurrency": _integer,
     "return_as": str,
     "split": _boolean,
+    "timezone": str,
 }
 
 

@@ -319,8 +319,7 @@ ROUND_TRIP = [
     None, True, False, 0, -7, 2**62, Decimal("12.345"), Decimal("-0.001"), "it's é ?", "",
     dt.date(2024, 2, 29), dt.datetime(2024, 1, 2, 3, 4, 5, 123456), dt.time(13, 14, 15, 16), b"\x00\xff'",
     0.1,
-    pytest.param(dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
-                 marks=pytest.mark.xfail(strict=True, reason="an aware datetime is bound as a naive TIMESTAMP, dropping its offset")),
+    dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
 ]  # fmt: skip
 
 

@@ -15,6 +15,11 @@ MODULES = [
     "piot.planner",
     "piot.tables",
     "piot.execute",
+    "piot.zones",
+    "piot.timefold",
+    "piot.periods",
+    "piot.fragments",
+    "piot.statement",
 ]
 
 

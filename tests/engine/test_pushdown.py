@@ -275,10 +275,6 @@ def test_sqlite_not_like_keeps_every_row() -> None:
     assert pushed is None or typed <= _sqlite_ids(rows, "id integer, name text", pushed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the UTC offset of a literal compared with a TIMESTAMPTZ column is dropped: the pushed bound is later than the user's",
-)
 def test_timestamptz_offset_is_kept() -> None:
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")

@@ -19,10 +19,12 @@ from sqlglot import exp
 
 import piot.timefold as timefold_module
 from piot.timefold import TimeValue, constant_time, fold_time, parse_time_text, shift, time_literal
+from piot.zones import zone_for
 
 NOW = dt.datetime(2024, 3, 10, 12, 30, 45, 123456)
 TODAY_SQL = "CAST('2024-03-10' AS DATE)"
-INSTANT_SQL = "CAST('2024-03-10 12:30:45.123456' AS TIMESTAMP)"
+INSTANT_SQL = "CAST('2024-03-10 12:30:45.123456+00:00' AS TIMESTAMPTZ)"  # NOW(): an instant, in PostgreSQL's dialect
+WALL_SQL = "CAST('2024-03-10 12:30:45.123456' AS TIMESTAMP)"  # LOCALTIMESTAMP, and MySQL's NOW(): wall time
 
 
 def _fold(sql: str, dialect: str = "postgres", now: dt.datetime = NOW) -> str:
@@ -41,14 +43,14 @@ def _fold(sql: str, dialect: str = "postgres", now: dt.datetime = NOW) -> str:
         ("postgres", "current_timestamp(3)", INSTANT_SQL),
         ("postgres", "now()", INSTANT_SQL),
         ("postgres", "NOW()", INSTANT_SQL),
-        ("postgres", "localtimestamp", INSTANT_SQL),
-        ("postgres", "localtimestamp(2)", INSTANT_SQL),
+        ("postgres", "localtimestamp", WALL_SQL),
+        ("postgres", "localtimestamp(2)", WALL_SQL),
         ("mysql", "current_date", TODAY_SQL),
         ("mysql", "current_date()", TODAY_SQL),
         ("mysql", "curdate()", TODAY_SQL),
-        ("mysql", "current_timestamp", INSTANT_SQL),
-        ("mysql", "current_timestamp()", INSTANT_SQL),
-        ("mysql", "localtimestamp()", INSTANT_SQL),
+        ("mysql", "current_timestamp", WALL_SQL),
+        ("mysql", "current_timestamp()", WALL_SQL),
+        ("mysql", "localtimestamp()", WALL_SQL),
     ],
 )
 def test_relative_time_is_folded(dialect: str, expression: str, expected: str) -> None:
@@ -63,16 +65,24 @@ def test_mysql_now_is_folded(expression: str) -> None:
 def test_every_occurrence_sees_the_same_instant() -> None:
     sql = "select current_timestamp, now(), localtimestamp from t where ts > now() - interval '1 hour' and d = current_date"
     assert _fold(sql) == (
-        f"SELECT {INSTANT_SQL}, {INSTANT_SQL}, {INSTANT_SQL} FROM t "
-        f"WHERE ts > CAST('2024-03-10 11:30:45.123456' AS TIMESTAMP) AND d = {TODAY_SQL}"
+        f"SELECT {INSTANT_SQL}, {INSTANT_SQL}, {WALL_SQL} FROM t "
+        f"WHERE ts > CAST('2024-03-10 11:30:45.123456+00:00' AS TIMESTAMPTZ) AND d = {TODAY_SQL}"
     )
 
 
-def test_timezone_of_now_is_dropped_without_shifting() -> None:
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("UTC", "SELECT CAST('2024-03-11' AS DATE), CAST('2024-03-11 04:00:00+00:00' AS TIMESTAMPTZ)"),
+        ("-05:00", "SELECT CAST('2024-03-10' AS DATE), CAST('2024-03-10 23:00:00-05:00' AS TIMESTAMPTZ)"),
+        ("America/New_York", "SELECT CAST('2024-03-11' AS DATE), CAST('2024-03-11 00:00:00-04:00' AS TIMESTAMPTZ)"),
+        ("Asia/Tokyo", "SELECT CAST('2024-03-11' AS DATE), CAST('2024-03-11 13:00:00+09:00' AS TIMESTAMPTZ)"),
+    ],
+)
+def test_now_is_read_in_the_connection_zone(zone: str, expected: str) -> None:
     aware = dt.datetime(2024, 3, 10, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
-    assert _fold("select current_date, now()", now=aware) == (
-        "SELECT CAST('2024-03-10' AS DATE), CAST('2024-03-10 23:00:00' AS TIMESTAMP)"
-    )
+    query = sqlglot.parse_one("select current_date, now()", read="postgres")
+    assert fold_time(query, aware, zone=zone_for(zone)).sql("postgres") == expected
 
 
 def test_relative_time_inside_subqueries_and_ctes() -> None:
@@ -103,10 +113,10 @@ POSTGRES_ARITHMETIC: list[tuple[str, str]] = [
     ("current_date + interval '1 mon'", "CAST('2024-04-10 00:00:00' AS TIMESTAMP)"),
     ("current_date - interval '2 weeks'", "CAST('2024-02-25 00:00:00' AS TIMESTAMP)"),
     ("current_date - interval '1' week", "CAST('2024-03-03 00:00:00' AS TIMESTAMP)"),
-    ("now() - interval '2 hours'", "CAST('2024-03-10 10:30:45.123456' AS TIMESTAMP)"),
-    ("now() - interval '90 minutes'", "CAST('2024-03-10 11:00:45.123456' AS TIMESTAMP)"),
-    ("now() - interval '30 seconds'", "CAST('2024-03-10 12:30:15.123456' AS TIMESTAMP)"),
-    ("current_timestamp + interval '1' day", "CAST('2024-03-11 12:30:45.123456' AS TIMESTAMP)"),
+    ("now() - interval '2 hours'", "CAST('2024-03-10 10:30:45.123456+00:00' AS TIMESTAMPTZ)"),
+    ("now() - interval '90 minutes'", "CAST('2024-03-10 11:00:45.123456+00:00' AS TIMESTAMPTZ)"),
+    ("now() - interval '30 seconds'", "CAST('2024-03-10 12:30:15.123456+00:00' AS TIMESTAMPTZ)"),
+    ("current_timestamp + interval '1' day", "CAST('2024-03-11 12:30:45.123456+00:00' AS TIMESTAMPTZ)"),
     ("current_date + interval '36 hours'", "CAST('2024-03-11 12:00:00' AS TIMESTAMP)"),
     ("current_date + 7", "CAST('2024-03-17' AS DATE)"),
     ("current_date - 7", "CAST('2024-03-03' AS DATE)"),
@@ -282,7 +292,7 @@ def test_mysql_timestamp_literal_is_a_constant() -> None:
         ("2024-03-01", D(2024, 3, 1)),
         ("2024-03-01 10:00", D(2024, 3, 1, 10)),
         ("2024-03-01T10:00:00.5", D(2024, 3, 1, 10, 0, 0, 500000)),
-        ("2024-03-01 10:00:00+02:00", D(2024, 3, 1, 10)),  # the offset is dropped, as a TIMESTAMP cast does
+        ("2024-03-01 10:00:00+02:00", D(2024, 3, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=2)))),  # kept: its reader decides
         (" 2024-03-01 ", D(2024, 3, 1)),
         ("March", None),
         ("", None),
