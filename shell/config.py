@@ -8,6 +8,7 @@ Example file::
     expanded = false        # one block per row (as \\x)
     history_size = 5000     # statements kept in the history file
     history_file = "~/.local/share/piot/history"
+    timezone = "UTC"        # zone of CURRENT_DATE / NOW() and of TIMESTAMPTZ periods (--timezone)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from piot.errors import ProgrammingError
 from piot.shell.output import FORMATS
+from piot.zones import zone_for
 
 CONFIG_ENV = "PIOT_CONFIG"
 DEFAULT_CONFIG = "~/.config/piot/config.toml"
@@ -37,6 +39,7 @@ class Preferences:
     expanded: bool = False
     history_size: int = 5000
     history_file: str = DEFAULT_HISTORY
+    timezone: str = "UTC"
 
     @property
     def history_path(self) -> Path:
@@ -75,7 +78,7 @@ def preferences_from(data: Mapping[str, Any], origin: str = "<dict>") -> Prefere
     >>> preferences_from({"colour": "red"}, "c.toml")
     Traceback (most recent call last):
     ...
-    piot.errors.ProgrammingError: config file 'c.toml': unknown setting 'colour' (known: format, row_limit, timing, expanded, history_size, history_file)
+    piot.errors.ProgrammingError: config file 'c.toml': unknown setting 'colour' (known: format, row_limit, timing, expanded, history_size, history_file, timezone)
     """
     known = {f.name: f for f in fields(Preferences)}
     where = f"config file {origin!r}"
@@ -90,4 +93,9 @@ def preferences_from(data: Mapping[str, Any], origin: str = "<dict>") -> Prefere
     for key in ("row_limit", "history_size"):
         if data.get(key, 0) < 0:
             raise ProgrammingError(f"{where}: {key} must be 0 or more, not {data[key]}")
+    if "timezone" in data:
+        try:
+            zone_for(data["timezone"])
+        except ProgrammingError as e:
+            raise ProgrammingError(f"{where}: {e.message}") from None
     return Preferences(**data)

@@ -53,10 +53,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--time-unit", choices=TIME_UNITS, help="default split unit for tables without one")
     parser.add_argument("--ray-address", help="Ray cluster address (default: $RAY_ADDRESS or a local Ray)")
     parser.add_argument("--max-concurrency", type=int, default=100, help="most Ray tasks in flight at once (default 100)")
+    parser.add_argument(
+        "--timezone", help="zone of CURRENT_DATE/NOW() and of TIMESTAMPTZ periods, e.g. Europe/Berlin (default: the config's, else UTC)"
+    )
     return parser.parse_args(argv)
 
 
-def _connect(args: argparse.Namespace) -> piot.Connection:
+def _connect(args: argparse.Namespace, preferences: Preferences) -> piot.Connection:
     if args.demo:
         from piot.demo import generate_demo
 
@@ -64,7 +67,11 @@ def _connect(args: argparse.Namespace) -> piot.Connection:
     else:
         catalog_path = find_catalog(args.catalog)
     return piot.connect(
-        str(catalog_path), time_unit=args.time_unit, ray_address=args.ray_address, max_concurrency=args.max_concurrency
+        str(catalog_path),
+        time_unit=args.time_unit,
+        ray_address=args.ray_address,
+        max_concurrency=args.max_concurrency,
+        timezone=args.timezone or preferences.timezone,
     )
 
 
@@ -139,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         preferences = load_preferences()
-        connection = _connect(args)
+        connection = _connect(args, preferences)
     except Error as e:
         print(f"ERROR: {one_line(str(e))}", file=sys.stderr)
         return 1

@@ -95,3 +95,25 @@ def test_history_keeps_the_newest_entries(tmp_path: Path) -> None:
     assert list(open_history(path, 3).load_history_strings()) == ["select 4;", "select 3;", "select 2;"]
     BoundedFileHistory(path, 2)  # trims the file itself
     assert path.read_text().count("+select") == 2
+
+
+def _today_in(capsys: pytest.CaptureFixture[str], catalog: Path, *flags: str) -> str:
+    code, out, err = run_main(capsys, "--catalog", str(catalog), "--format", "csv", *flags, "-c", "explain select current_date as d")
+    assert code == 0, err
+    return out.split("CAST('")[1][:10]  # the merge's folded literal: no query runs
+
+
+def test_timezone_comes_from_the_flag_over_the_config(
+    home: Path, small_catalog: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = home / "tz.toml"
+    config.write_text('timezone = "+14:00"\n')
+    monkeypatch.setenv("PIOT_CONFIG", str(config))
+    east = _today_in(capsys, small_catalog)
+    west = _today_in(capsys, small_catalog, "--timezone=-11:00")  # 25 hours apart: never the same date
+    assert east > west
+    code, out, err = run_main(capsys, "--catalog", str(small_catalog), "--timezone", "Mars/Olympus", "-c", EXPLAIN)
+    assert code == 1 and out == "" and "unknown time zone 'Mars/Olympus'" in err
+    config.write_text('timezone = "Mars/Olympus"\n')
+    code, out, err = run_main(capsys, "--catalog", str(small_catalog), "-c", EXPLAIN)
+    assert code == 1 and err.startswith(f"ERROR: config file '{config}': unknown time zone")
