@@ -30,7 +30,7 @@ from piot.normalize import normalize
 from piot.periods import UNITS, Period, choose_unit, split_range
 from piot.pushdown import pushable
 from piot.statement import Statement
-from piot.tables import Lookup, TableReference, frame_column_name, resolve_tables, schema_key
+from piot.tables import Lookup, TableReference, find_frame_column, frame_columns, resolve_tables, schema_key
 from piot.timefold import column_literal
 from piot.zones import zone_for
 
@@ -71,7 +71,7 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
     """Build the :class:`Plan` of a parsed statement."""
     query, references = resolve_tables(normalize(statement.query.copy()), lookup)
     query = _name_outputs(query, statement.dialect)
-    schema = {ref.scan_name: {schema_key(frame_column_name(c.name)): c.type.sql for c in ref.table.columns} for ref in references}
+    schema = {ref.scan_name: {schema_key(name): c.type.sql for name, c in frame_columns(ref.table).items()} for ref in references}
     try:
         qualified = qualify(query, schema=schema, dialect=statement.dialect, validate_qualify_columns=True, quote_identifiers=True)
     except OptimizeError as e:
@@ -224,7 +224,7 @@ def _type_of(scope: Scope, tables: dict[str, TableInfo]) -> Callable[[str, str],
     def type_of(alias: str, name: str) -> str | None:
         source = scope.sources.get(alias)
         table = tables.get(source.name) if isinstance(source, exp.Table) else None
-        column = table.column(name) if table is not None else None
+        column = frame_columns(table).get(name) if table is not None else None
         return column.type.sql if column is not None else None
 
     return type_of
@@ -244,7 +244,7 @@ class _ScanRead:
     @property
     def rows_key(self) -> tuple[object, ...]:
         """Equal for references that read the same rows (same table, filters and periods)."""
-        real_names = {frame_column_name(c.name): c.name for c in self.ref.table.columns}
+        real_names = {name: c.name for name, c in frame_columns(self.ref.table).items()}
         filters = tuple((_for_source(p, real_names).sql(), _for_frame(c).sql()) for c, p in self.pushed)
         return (self.ref.table.qualified_name, filters, self.split.column, tuple(self.periods))
 
@@ -252,8 +252,8 @@ class _ScanRead:
 def _scan_read(ref: TableReference, scopes: list[Scope], options: PlanOptions, tables: dict[str, TableInfo]) -> _ScanRead:
     scope, alias = _scope_of(ref.scan_name, scopes)
     table = ref.table
-    types = {frame_column_name(c.name): c.type for c in table.columns}
-    needed = _needed_columns(alias, scope, scopes) or [frame_column_name(table.columns[0].name)]
+    types = {name: c.type for name, c in frame_columns(table).items()}
+    needed = _needed_columns(alias, scope, scopes) or [next(iter(types))]
     own_conjuncts = scan_filters(scope.expression, alias, _type_of(scope, tables))
     text_dates = table.source.kind.text_dates
     pushed = [(c, p) for c in own_conjuncts if (p := pushable(c, types, text_dates=text_dates)) is not None]
@@ -275,8 +275,8 @@ def _share_columns(reads: list[_ScanRead]) -> None:
 def _build_scan(read: _ScanRead) -> Scan:
     ref, split, pushed, needed = read.ref, read.split, read.pushed, read.needed
     table = ref.table
-    types = {frame_column_name(c.name): c.type for c in table.columns}
-    real_names = {frame_column_name(c.name): c.name for c in table.columns}
+    types = {name: c.type for name, c in frame_columns(table).items()}
+    real_names = {name: c.name for name, c in frame_columns(table).items()}
     text_dates = table.source.kind.text_dates
     dialect = table.source.kind.dialect
     source_table = exp.table_(table.name, db=table.schema or table.source.kind.default_schema, quoted=True)
@@ -323,7 +323,7 @@ def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo], zone:
         for column in scope.columns:
             source = scope.sources.get(column.table)
             table = tables.get(source.name) if isinstance(source, exp.Table) else None
-            found = table.column(column.name) if table is not None else None
+            found = frame_columns(table).get(column.name) if table is not None else None
             if found is None or found.type.sql not in ("DATE", "TIMESTAMP", "TIMESTAMPTZ"):
                 continue
             parent = column.parent
@@ -380,7 +380,7 @@ def _split(
 ) -> tuple[SplitDecision, list[Period | None]]:
     """Choose the split column and cut its range into periods, or explain why not."""
     settings = table.settings
-    configured = frame_column_name(settings.date_column) if settings.date_column else None
+    configured = (find_frame_column(table, settings.date_column) or settings.date_column) if settings.date_column else None
     if configured is not None and (configured not in types or not types[configured].is_temporal):
         raise ProgrammingError(
             f"catalog: date_column {settings.date_column!r} of {table.qualified_name} is not a DATE or TIMESTAMP column of that table"

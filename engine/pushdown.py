@@ -81,7 +81,7 @@ def _is_null_test(node: exp.Expression) -> bool:
 
 
 def _column_type(column: exp.Column, types: dict[str, ColumnType]) -> ColumnType:
-    found = types.get(column.name.lower())
+    found = types.get(column.name)
     return found if found is not None else ColumnType("", "TEXT", None)  # type: ignore[arg-type]
 
 

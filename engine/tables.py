@@ -2,8 +2,8 @@
 
 ``markets.trades`` (source.table) or ``pg.public.trades`` (source.schema.table) becomes
 ``__piot_t0 AS trades``: the name under which the merge registers that scan's rows.
-Names of CTEs are left alone. Column names are normalised to lower case, the way
-unquoted identifiers are compared.
+Names of CTEs are left alone. Column names keep their case where the source tells names apart
+by case (PostgreSQL), and are lower case elsewhere (see :func:`frame_column_name`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Protocol, runtime_checkable
 
 from sqlglot import exp
 
-from piot.connectors.introspect import TableInfo
+from piot.connectors.introspect import Column, TableInfo
 from piot.errors import DatabaseError, NotSupportedError, ProgrammingError
+from piot.exactness import semantics_of
 
 SCAN_PREFIX = "__piot_t"
 
@@ -101,19 +102,43 @@ def _located(cls: type[DatabaseError], message: str, node: exp.Expression) -> Da
     return cls(message, line=meta.get("line"), col=col)
 
 
-def frame_column_name(name: str) -> str:
-    """The name a source column has in the rows piot reads (unquoted identifiers compare in lower case).
+def frame_column_name(name: str, *, case_sensitive: bool = False) -> str:
+    """The name a source column has in the rows piot reads.
 
-    >>> frame_column_name("Trade_Date")
-    'trade_date'
+    Where the source tells column names apart by case (PostgreSQL: ``"A"`` and ``a``), the
+    name is kept as it is, and the query reaches it as PostgreSQL would: unquoted names fold
+    to lower case, quoted ones keep theirs. Elsewhere names are compared in any case, so
+    the frame name is the lower-case one, the way unquoted identifiers fold.
+
+    >>> frame_column_name("Trade_Date"), frame_column_name("Trade_Date", case_sensitive=True)
+    ('trade_date', 'Trade_Date')
     """
-    return name.lower()
+    return name if case_sensitive else name.lower()
 
 
-def schema_key(name: str) -> str:
-    """A column name as sqlglot's schemas read it: quoted, so that no character of it is taken for SQL.
+def frame_columns(table: TableInfo) -> dict[str, Column]:
+    """``frame name -> column`` for every column of ``table`` (see :func:`frame_column_name`)."""
+    sensitive = semantics_of(table.source.kind.name).case_sensitive_names
+    return {frame_column_name(c.name, case_sensitive=sensitive): c for c in table.columns}
 
-    >>> schema_key("da--sh")
-    '"da--sh"'
+
+def find_frame_column(table: TableInfo, name: str) -> str | None:
+    """The frame name of the column a catalog setting names: written exactly, or else in any case if only one matches.
+
+    Catalog settings (``date_column``) are plain names, not SQL identifiers.
     """
-    return exp.to_identifier(name, quoted=True).sql()
+    columns = frame_columns(table)
+    if name in columns:
+        return name
+    matches = [frame for frame, c in columns.items() if c.name.lower() == name.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def schema_key(frame_name: str, dialect: str = "postgres") -> str:
+    """A frame column name as a key of sqlglot's schema mapping: quoted, so that its case is kept
+    and no character of it is taken for SQL.
+
+    >>> schema_key("A"), schema_key('x"y'), schema_key("da--sh")
+    ('"A"', '"x""y"', '"da--sh"')
+    """
+    return exp.to_identifier(frame_name, quoted=True).sql(dialect=dialect)

@@ -33,7 +33,7 @@ from piot.errors import Error, InterfaceError, NotSupportedError, ProgrammingErr
 from piot.sqlalchemy.compiler import PiotCompiler, PiotIdentifierPreparer
 from piot.sqlalchemy.types import COLSPECS, PiotTypeCompiler, sqlalchemy_type
 from piot.sqlalchemy.url import connect_arguments
-from piot.tables import frame_column_name
+from piot.tables import frame_columns
 
 
 class PiotDialect(default.DefaultDialect):
@@ -193,18 +193,18 @@ class PiotDialect(default.DefaultDialect):
     def get_columns(
         self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
     ) -> list[ReflectedColumn]:
-        """Columns as piot reads them: lower-case names, the types of piot's answers, all nullable."""
+        """Columns as piot reads them: names as queries reach them (see ``frame_column_name``), the types of piot's answers, all nullable."""
         info = self._table(connection, table_name, schema)
         return [
             ReflectedColumn(
-                name=frame_column_name(column.name),
+                name=name,
                 type=sqlalchemy_type(column.type),
                 nullable=True,
                 default=None,
                 autoincrement=False,
                 comment=None,
             )
-            for column in info.columns
+            for name, column in frame_columns(info).items()
         ]
 
     def get_pk_constraint(

@@ -168,17 +168,17 @@ PG_WHOLE = (
 )
 
 PG_MIXED_CASE = (
-    "select trade_date, sum(price) from pg.mixed where trade_date >= '2024-01-01' and trade_date < '2024-01-03' and price > 1 group by trade_date",
+    'select "Trade_Date", sum("Price") from pg.mixed where "Trade_Date" >= \'2024-01-01\' and "Trade_Date" < \'2024-01-03\' and "Price" > 1 group by "Trade_Date"',
     {},
     [
         (
             '[2024-01-01, 2024-01-02)',
-            'SELECT "Trade_Date" AS "trade_date", "Price" AS "price" FROM "public"."mixed" WHERE ("Trade_Date" >= CAST(\'2024-01-01\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-02\' AS DATE)) AND "Trade_Date" >= CAST(\'2024-01-01\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-03\' AS DATE) AND "Price" > 1',
+            'SELECT "Trade_Date", "Price" FROM "public"."mixed" WHERE ("Trade_Date" >= CAST(\'2024-01-01\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-02\' AS DATE)) AND "Trade_Date" >= CAST(\'2024-01-01\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-03\' AS DATE) AND "Price" > 1',
             None,
         ),
         (
             '[2024-01-02, 2024-01-03)',
-            'SELECT "Trade_Date" AS "trade_date", "Price" AS "price" FROM "public"."mixed" WHERE ("Trade_Date" >= CAST(\'2024-01-02\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-03\' AS DATE)) AND "Trade_Date" >= CAST(\'2024-01-01\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-03\' AS DATE) AND "Price" > 1',
+            'SELECT "Trade_Date", "Price" FROM "public"."mixed" WHERE ("Trade_Date" >= CAST(\'2024-01-02\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-03\' AS DATE)) AND "Trade_Date" >= CAST(\'2024-01-01\' AS DATE) AND "Trade_Date" < CAST(\'2024-01-03\' AS DATE) AND "Price" > 1',
             None,
         ),
     ],
@@ -535,9 +535,17 @@ def test_same_alias_in_two_union_branches() -> None:
     assert plan.scans[1].fragments[0].sql == plan.scans[2].fragments[0].sql
 
 
-@pytest.mark.xfail(strict=True, reason="quoted identifiers are lower-cased too, so a quoted mixed-case column name is unknown")
-def test_quoted_mixed_case_column() -> None:
+def test_postgres_column_names_keep_their_case() -> None:
+    """PostgreSQL tells ``"Trade_Date"`` from ``trade_date``: unquoted names fold to lower case, quoted ones keep theirs."""
     plan = _plan('select "Trade_Date" from pg.mixed')
+    assert [n for n, _ in _only_scan(plan).schema] == ["Trade_Date"]
+    with pytest.raises(ProgrammingError, match="unknown column 'trade_date'"):
+        _plan("select trade_date from pg.mixed")
+
+
+def test_case_insensitive_sources_fold_column_names() -> None:
+    """MariaDB and SQLite find a column by its name in any case: the frame name is the lower-case one."""
+    plan = _plan("select TRADE_DATE from lite.mixed")
     assert [n for n, _ in _only_scan(plan).schema] == ["trade_date"]
 
 

@@ -1,0 +1,123 @@
+"""End to end: piot's answer is PostgreSQL's own answer on the same rows, split and unsplit.
+
+The rows hold what sources disagree on: x.5 and negative prices, a value just under a
+rounding edge, infinities, NaN, large quantities, text differing by case and trailing blanks,
+NULLs, and a PostgreSQL table whose columns differ only by case. The same rows live in
+SQLite and MariaDB (without the special floats, which they cannot hold); PostgreSQL over
+those rows is the oracle for every source. Where PostgreSQL raises, piot raises a piot error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import connectorx
+import pytest
+from corpus_data import answer_from_arrow, answer_from_rows, run_cli
+
+import piot
+from piot.errors import ProgrammingError
+
+#: (id, price, qty, d, name): price and name are what the casts and comparisons are about.
+ROWS: list[tuple[Any, ...]] = [
+    (1, 2.7, 10, dt.date(2024, 2, 1), "a"),
+    (2, 2.4999, 20, dt.date(2024, 2, 2), "A "),
+    (3, 3.2, 30, dt.date(2024, 3, 1), "b"),
+    (4, -2.5, 40, dt.date(2024, 2, 1), None),
+    (5, 2.5, 1000000, dt.date(2024, 2, 15), "a "),
+    (6, 3.5, 2000000, dt.date(2024, 2, 29), "B"),
+    (7, -0.5, -30, dt.date(2024, 1, 31), "ab"),
+    (8, None, None, None, None),
+]
+#: rows only PostgreSQL can hold
+SPECIAL = [(9, float("inf"), 1, dt.date(2024, 2, 3), "inf"), (10, float("nan"), 2, dt.date(2024, 2, 4), "nan"), (11, float("-inf"), 3, dt.date(2024, 2, 5), "-inf")]
+DDL = "create table {t} (id integer, price double precision, qty bigint, d date, name varchar(10))"
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"'{value!r}'".replace("'inf'", "'Infinity'").replace("'-inf'", "'-Infinity'").replace("'nan'", "'NaN'")
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value) + "'"
+
+
+def _inserts(table: str, rows: list[tuple[Any, ...]]) -> str:
+    values = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
+    return f"insert into {table} values {values};"
+
+
+@pytest.fixture(scope="module")
+def sources(pg_session_url: str, mysql_session_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The rows in all three databases; the catalog's source names point at them."""
+    run_cli(
+        "postgres",
+        pg_session_url,
+        f"{DDL.format(t='sem_t')}; {_inserts('sem_t', ROWS)}"
+        f"{DDL.format(t='sem_special')}; {_inserts('sem_special', ROWS + SPECIAL)}"
+        'create table sem_case ("A" integer, a integer, "Mixed" text, ab_c integer); insert into sem_case values (1, 2, \'m\', 3);',
+    )
+    run_cli("mysql", mysql_session_url, f"{DDL.format(t='sem_t')}; {_inserts('sem_t', ROWS)}")
+    path: Path = tmp_path_factory.mktemp("sem") / "sem.db"
+    with sqlite3.connect(path) as handle:
+        handle.execute(DDL.format(t="sem_t").replace("double precision", "real"))
+        handle.executemany("insert into sem_t values (?, ?, ?, ?, ?)", [(*r[:3], r[3].isoformat() if r[3] else None, r[4]) for r in ROWS])
+    return {"pg": pg_session_url, "my": mysql_session_url, "lite": f"sqlite://{path}"}
+
+
+@pytest.fixture(scope="module")
+def connect(sources: dict[str, str]) -> Callable[[bool], piot.Connection]:
+    cache: dict[bool, piot.Connection] = {}
+
+    def get(split: bool) -> piot.Connection:
+        if split not in cache:
+            catalog = {"sources": {name: {"url": url, "tables": {"sem_t": {"date_column": "d"}}} for name, url in sources.items()}}
+            cache[split] = piot.connect(catalog, split=split, time_unit="monthly")
+        return cache[split]
+
+    return get
+
+
+def _piot(connection: piot.Connection, sql: str) -> Any:
+    cursor = connection.cursor()
+    cursor.execute(sql)
+    return answer_from_rows([d[0] for d in cursor.description], cursor.fetchall())
+
+
+def _postgres(url: str, sql: str) -> Any:
+    return answer_from_arrow(connectorx.read_sql(url, sql, return_type="arrow"))
+
+
+def _sorted(answer: Any) -> Any:
+    return (answer.columns, sorted(answer.rows, key=repr))
+
+
+# --- column names keep their case where PostgreSQL's do -----------------------------------
+
+CASE_QUERIES = [
+    "select * from {t}",
+    'select "A", a, "Mixed" from {t}',
+    "select A, MIXED_or_not from {t}",
+    "select ab from {t}",
+    'select "a" from {t} where "A" = 1',
+    "select mixed from {t}",
+    'select "AB_C" from {t}',
+    "select AB_C from {t}",
+]
+
+
+@pytest.mark.parametrize("template", CASE_QUERIES)
+def test_postgres_column_names_keep_their_case(template: str, sources: dict[str, str], connect: Callable[[bool], piot.Connection]) -> None:
+    try:
+        expected = _postgres(sources["pg"], template.format(t="sem_case"))
+    except RuntimeError:
+        with pytest.raises(ProgrammingError, match="unknown column"):
+            _piot(connect(False), template.format(t="pg.sem_case"))
+        return
+    assert _sorted(_piot(connect(False), template.format(t="pg.sem_case"))) == _sorted(expected)
