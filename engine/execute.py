@@ -73,7 +73,14 @@ def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]])
             period=fragment.label,
         ) from None
     if fragment.exact_filter:
-        frame = pl.SQLContext(fragment=frame).execute(f"SELECT * FROM fragment WHERE {fragment.exact_filter}", eager=True)
+        try:
+            frame = pl.SQLContext(fragment=frame).execute(f"SELECT * FROM fragment WHERE {fragment.exact_filter}", eager=True)
+        except pl.exceptions.PolarsError as e:
+            raise DataError(
+                f"source {fragment.source.name!r}, period {fragment.label}: the exact filter failed: {str(e).splitlines()[0]}",
+                source=fragment.source.name,
+                period=fragment.label,
+            ) from None
     return frame
 
 

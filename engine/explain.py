@@ -1,7 +1,9 @@
 """EXPLAIN: the plan as rows, without running anything.
 
 One ``fragment`` row per fragment with the exact SQL sent to its source, then one
-``merge`` row with the SQL Polars runs over the fragments' rows. A scan reading exactly
+``merge`` row with the SQL Polars runs over the fragments' rows. A fragment's note says what
+became of each condition on its table: sent exactly, widened (the source keeps more rows, and
+the exact condition is applied to the rows read) or kept back (applied by the merge alone). A scan reading exactly
 the rows of an earlier one (a table named twice) has no fragments of its own. URLs never
 appear.
 """
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from piot.exactness import Exactness
 from piot.execute import first_alike
+from piot.fragments import Scan
 from piot.planner import Plan
 
 EXPLAIN_COLUMNS = ("step", "source", "period_start", "period_end", "sql", "note")
@@ -28,8 +32,9 @@ def explain_frame(plan: Plan) -> pl.DataFrame:
             start = _edge_text(period.start.value) if period else None
             end = _edge_text(period.end.value) if period else None
             note = f"{scan.table_name}: {scan.split.reason}" + (f", period {period}" if period else "")
+            note += _pushdown_note(scan)
             if fragment.exact_filter:
-                note += "; the source compares loosely (dates as text, LIKE without case), so its rows are filtered again exactly after the read"
+                note += "; the rows read are filtered again exactly after the read"
             rows.append(("fragment", fragment.source.name, start, end, fragment.sql, note))
     names = ", ".join(
         f"{scan.name} = {scan.table_name} "
@@ -38,6 +43,15 @@ def explain_frame(plan: Plan) -> pl.DataFrame:
     )
     rows.append(("merge", None, None, None, plan.merge_sql, f"Polars SQL over {names}" if names else "Polars SQL"))
     return pl.DataFrame(rows, schema=list(EXPLAIN_COLUMNS), orient="row")
+
+
+def _pushdown_note(scan: Scan) -> str:
+    """What became of the scan's conditions: how many are sent exactly, and each widened or kept-back one with why."""
+    if not scan.pushdown:
+        return ""
+    exact = sum(d.exactness is Exactness.EXACT for d in scan.pushdown)
+    others = [d.describe() for d in scan.pushdown if d.exactness is not Exactness.EXACT]
+    return f"; conditions: {exact} exact" + "".join(f"; {text}" for text in others)
 
 
 def _edge_text(value: object) -> str:

@@ -35,6 +35,7 @@ import polars as pl
 from sqlglot import exp
 
 from piot.connectors.catalog import Source
+from piot.exactness import PushDecision
 from piot.periods import Period
 from piot.pushdown import day_bound
 from piot.timefold import TimeValue, parse_time_text, time_literal
@@ -53,8 +54,9 @@ class Fragment:
         source: the catalog source (its URL is never shown; see ``Source.display_url``).
         sql: the exact SQL text sent, in the source's dialect.
         period: the window on the split column, None for an unsplit scan.
-        exact_filter: a Polars SQL condition applied to the rows read, where the source
-            compares loosely (dates as text); None when the source's own filter is exact.
+        exact_filter: a Polars SQL condition (over the frame ``fragment``) applied to the rows
+            read, in the task: the widened conjuncts and, where dates are text, the window;
+            None when everything sent to the source is exact.
     """
 
     scan_name: str
@@ -89,6 +91,11 @@ class Scan:
         schema: column name -> Polars type of the rows, in select order.
         fragments: the reads, in period order.
         split: the split decision.
+        pushdown: what became of each conjunct filtering this table: exact, widened or kept back.
+            Work that needs exactly the query's rows in a fragment (partial aggregates, top-N)
+            may rely on a fragment's rows only when every conjunct is exact, or widened (the
+            fragment's ``exact_filter`` then restores them); a kept-back conjunct is applied
+            by the merge alone.
     """
 
     name: str
@@ -97,6 +104,7 @@ class Scan:
     schema: tuple[tuple[str, pl.DataType], ...]
     fragments: tuple[Fragment, ...]
     split: SplitDecision
+    pushdown: tuple[PushDecision, ...] = ()
 
 
 def window_condition(column: exp.Column, period: Period, *, is_date: bool, text_dates: bool = False) -> exp.Expression:

@@ -28,7 +28,8 @@ from piot.merge_dialect import PolarsSQL
 from piot.merge_semantics import postgres_semantics
 from piot.normalize import normalize
 from piot.periods import UNITS, Period, choose_unit, split_range
-from piot.pushdown import pushable
+from piot.exactness import Exactness, PushDecision, semantics_of
+from piot.pushdown import Pushdown, decide
 from piot.statement import Statement
 from piot.tables import Lookup, TableReference, find_frame_column, frame_columns, resolve_tables, schema_key
 from piot.timefold import column_literal
@@ -237,7 +238,7 @@ class _ScanRead:
     ref: TableReference
     alias: str
     needed: list[str]
-    pushed: list[tuple[exp.Expression, exp.Expression]]
+    decisions: list[tuple[exp.Expression, Pushdown]]
     split: SplitDecision
     periods: list[Period | None]
 
@@ -245,7 +246,7 @@ class _ScanRead:
     def rows_key(self) -> tuple[object, ...]:
         """Equal for references that read the same rows (same table, filters and periods)."""
         real_names = {name: c.name for name, c in frame_columns(self.ref.table).items()}
-        filters = tuple((_for_source(p, real_names).sql(), _for_frame(c).sql()) for c, p in self.pushed)
+        filters = tuple((d.condition, d.exactness, _for_frame(c).sql()) for c, d in self.decisions)
         return (self.ref.table.qualified_name, filters, self.split.column, tuple(self.periods))
 
 
@@ -255,10 +256,10 @@ def _scan_read(ref: TableReference, scopes: list[Scope], options: PlanOptions, t
     types = {name: c.type for name, c in frame_columns(table).items()}
     needed = _needed_columns(alias, scope, scopes) or [next(iter(types))]
     own_conjuncts = scan_filters(scope.expression, alias, _type_of(scope, tables))
-    text_dates = table.source.kind.text_dates
-    pushed = [(c, p) for c in own_conjuncts if (p := pushable(c, types, text_dates=text_dates)) is not None]
+    semantics = semantics_of(table.source.kind.name)
+    decisions = [(c, decide(c, types, semantics)) for c in own_conjuncts]
     split, periods = _split(table, types, own_conjuncts, alias, options)
-    return _ScanRead(ref, alias, needed, pushed, split, periods)
+    return _ScanRead(ref, alias, needed, decisions, split, periods)
 
 
 def _share_columns(reads: list[_ScanRead]) -> None:
@@ -273,7 +274,8 @@ def _share_columns(reads: list[_ScanRead]) -> None:
 
 
 def _build_scan(read: _ScanRead) -> Scan:
-    ref, split, pushed, needed = read.ref, read.split, read.pushed, read.needed
+    ref, split, needed = read.ref, read.split, read.needed
+    pushed = [(c, d) for c, d in read.decisions if d.tree is not None]
     table = ref.table
     types = {name: c.type for name, c in frame_columns(table).items()}
     real_names = {name: c.name for name, c in frame_columns(table).items()}
@@ -291,8 +293,8 @@ def _build_scan(read: _ScanRead) -> Scan:
     holds_instants = any(t.sql == "TIMESTAMPTZ" for t in types.values())  # read them in a UTC session (MariaDB)
     fragments = []
     for period in read.periods:
-        conditions = [_for_source(p, real_names) for _, p in pushed]
-        exact = [_for_frame(c) for c, _ in pushed] if text_dates else []
+        conditions = [_for_source(d.tree, real_names) for _, d in pushed]  # type: ignore[arg-type]
+        exact = [_for_frame(c) for c, d in pushed if d.exactness is Exactness.WIDENED]
         if period is not None and date_column is not None:
             is_date = types[split.column].sql == "DATE"  # type: ignore[index]
             # the window goes first: SQLite's planner takes the first range it meets on an indexed column
@@ -300,10 +302,39 @@ def _build_scan(read: _ScanRead) -> Scan:
             if text_dates:
                 exact.insert(0, window_condition(exp.column(split.column, quoted=True), period, is_date=is_date))
         sql = fragment_sql(source_table, select_list, conditions, dialect, utc_session=holds_instants)
-        exact_filter = postgres_semantics(exp.and_(*exact)).sql(dialect=MERGE_DIALECT) if exact else None
+        exact_filter = _exact_filter(exact, types) if exact else None
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
     schema = tuple((name, types[name].dtype) for name in needed)
-    return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split)
+    decisions = tuple(
+        PushDecision(
+            _for_frame(c).sql(dialect="postgres"),
+            _for_source(d.tree, real_names).sql(dialect=dialect) if d.tree is not None else None,
+            d.exactness,
+            d.reason,
+        )
+        for c, d in read.decisions
+    )
+    return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split, decisions)
+
+
+_FRAME = "fragment"
+
+
+def _exact_filter(conditions: list[exp.Expression], types: dict[str, ColumnType]) -> str:
+    """The conditions a widened read must meet, as Polars SQL over the fragment's rows, with the merge's meaning."""
+    condition = exp.and_(*conditions).transform(
+        lambda n: exp.column(n.name, table=_FRAME, quoted=True) if isinstance(n, exp.Column) else n, copy=True
+    )
+    schema = {_FRAME: {schema_key(name): t.sql for name, t in types.items()}}
+    query = exp.select("*").from_(_FRAME).where(condition)
+    try:
+        typed = annotate_types(query, schema=schema, dialect="postgres")
+    except SqlglotError as e:
+        raise NotSupportedError(f"cannot write the exact filter of a widened read: {e}") from e
+    exact = postgres_semantics(typed).args["where"].this
+    for column in exact.find_all(exp.Column):
+        column.set("table", None)
+    return exact.sql(dialect=MERGE_DIALECT)
 
 
 _LITERAL_COMPARISONS = (

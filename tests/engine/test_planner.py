@@ -112,12 +112,12 @@ MYSQL_DAILY = (
         (
             '[2024-01-31 10:00:00, 2024-02-01)',
             "SELECT `id`, `ts`, `name` FROM `t` WHERE (`ts` >= CAST('2024-01-31 10:00:00' AS DATETIME(6)) AND `ts` < CAST('2024-02-01 00:00:00' AS DATETIME(6))) AND `ts` >= CAST('2024-01-31 10:00:00' AS DATETIME(6)) AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME(6)) AND `name` = 'x'",
-            None,
+            '"name" = \'x\'',
         ),
         (
             '[2024-02-01, 2024-02-01 06:00:00)',
             "SELECT `id`, `ts`, `name` FROM `t` WHERE (`ts` >= CAST('2024-02-01 00:00:00' AS DATETIME(6)) AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME(6))) AND `ts` >= CAST('2024-01-31 10:00:00' AS DATETIME(6)) AND `ts` < CAST('2024-02-01 06:00:00' AS DATETIME(6)) AND `name` = 'x'",
-            None,
+            '"name" = \'x\'',
         ),
     ],
 )
@@ -129,17 +129,17 @@ SQLITE_TEXT = (
         (
             '(2024-02-28 12:00:00, 2024-02-29)',
             'SELECT "ts", "price" FROM "t" WHERE ("ts" >= \'2024-02-28\' AND "ts" < \'2024-02-29\') AND "ts" >= \'2024-02-28\' AND "ts" < \'2024-03-02\' AND "price" * 2 > 1',
-            '("ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" < CAST(\'2024-02-29 00:00:00\' AS TIMESTAMP)) AND "ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP) AND "price" * 2 > 1',
+            '("ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" < CAST(\'2024-02-29 00:00:00\' AS TIMESTAMP)) AND "ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP)',
         ),
         (
             '[2024-02-29, 2024-03-01)',
             'SELECT "ts", "price" FROM "t" WHERE ("ts" >= \'2024-02-29\' AND "ts" < \'2024-03-01\') AND "ts" >= \'2024-02-28\' AND "ts" < \'2024-03-02\' AND "price" * 2 > 1',
-            '("ts" >= CAST(\'2024-02-29 00:00:00\' AS TIMESTAMP) AND "ts" < CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP)) AND "ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP) AND "price" * 2 > 1',
+            '("ts" >= CAST(\'2024-02-29 00:00:00\' AS TIMESTAMP) AND "ts" < CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP)) AND "ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP)',
         ),
         (
             '[2024-03-01, 2024-03-01]',
             'SELECT "ts", "price" FROM "t" WHERE ("ts" >= \'2024-03-01\' AND "ts" < \'2024-03-02\') AND "ts" >= \'2024-02-28\' AND "ts" < \'2024-03-02\' AND "price" * 2 > 1',
-            '("ts" >= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP)) AND "ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP) AND "price" * 2 > 1',
+            '("ts" >= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP)) AND "ts" > CAST(\'2024-02-28 12:00:00\' AS TIMESTAMP) AND "ts" <= CAST(\'2024-03-01 00:00:00\' AS TIMESTAMP)',
         ),
     ],
 )
@@ -673,7 +673,7 @@ def test_sqlite_fragments_read_each_row_once_after_the_exact_filter(case: tuple[
         ids = [r[0] for r in SQLITE[text_format].execute(fragment.sql).fetchall()]
         frame = ROWS.filter(pl.col("id").is_in(ids)).select([name for name, _ in scan.schema])
         if fragment.exact_filter:
-            frame = pl.SQLContext(frames={"f": frame}).execute(f"select * from f where {fragment.exact_filter}", eager=True)
+            frame = pl.SQLContext(frames={"fragment": frame}).execute(f"select * from fragment where {fragment.exact_filter}", eager=True)
         per_fragment.append(set(frame["id"].to_list()))
     _assert_each_selected_row_once(selected, per_fragment, sql)
 

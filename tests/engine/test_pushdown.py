@@ -68,9 +68,11 @@ def test_conjuncts() -> None:
 #: (conjunct, pushed to a typed source, pushed to SQLite); None means kept for the merge only.
 PUSHED: list[tuple[str, str | None, str | None]] = [
     # arithmetic, comparisons, logic
-    ("x * 2 > 1", "x * 2 > 1", "x * 2 > 1"),
-    ("x + 1 > 1 - x", "x + 1 > 1 - x", "x + 1 > 1 - x"),
-    ("-x > 1", "-x > 1", "-x > 1"),
+    # integer arithmetic: SQLite turns an overflow into a float where PostgreSQL and the merge fail
+    ("x * 2 > 1", "x * 2 > 1", None),
+    ("x + 1 > 1 - x", "x + 1 > 1 - x", None),
+    ("-x > 1", "-x > 1", None),
+    ("p * 2 > 1", "p * 2 > 1", "p * 2 > 1"),
     ("p > 0.1", "p > 0.1", "p > 0.1"),
     ("x between 1 and 2", "x BETWEEN 1 AND 2", "x BETWEEN 1 AND 2"),
     ("x not between 1 and 2", "NOT x BETWEEN 1 AND 2", "NOT x BETWEEN 1 AND 2"),
@@ -88,7 +90,8 @@ PUSHED: list[tuple[str, str | None, str | None]] = [
     # text: equality, IN and LIKE are pushed; range comparisons (collations differ) are not
     ("name = 'a'", "name = 'a'", "name = 'a'"),
     ("name = 'it''s'", "name = 'it''s'", "name = 'it''s'"),
-    ("name <> 'a'", None, None),  # negated text: MySQL and SQLite's LIKE ignore case, so never pushed
+    ("name <> 'a'", "name <> 'a'", "name <> 'a'"),  # text equality is exact on both (not on MariaDB: see test_exactness)
+    ("name not like 'a%'", "name NOT LIKE 'a%'", None),  # SQLite's LIKE ignores case: its negation would lose rows
     ("name in ('a', 'b')", "name IN ('a', 'b')", "name IN ('a', 'b')"),
     ("name like 'a%'", "name LIKE 'a%'", "name LIKE 'a%'"),
     ("name > 'a'", None, None),

@@ -20,7 +20,7 @@ import pytest
 from corpus_data import answer_from_arrow, answer_from_rows, run_cli
 
 import piot
-from piot.errors import ProgrammingError
+from piot.errors import Error, ProgrammingError
 
 #: (id, price, qty, d, name): price and name are what the casts and comparisons are about.
 ROWS: list[tuple[Any, ...]] = [
@@ -121,3 +121,75 @@ def test_postgres_column_names_keep_their_case(template: str, sources: dict[str,
             _piot(connect(False), template.format(t="pg.sem_case"))
         return
     assert _sorted(_piot(connect(False), template.format(t="pg.sem_case"))) == _sorted(expected)
+
+
+# --- every source answers as PostgreSQL does on the same rows -------------------------------
+
+#: queries over ``{t}``; each runs on every source, unsplit and split on d (see ``_split``).
+QUERIES = [
+    "select id from {t} where cast(price as integer) = 3",
+    "select id from {t} where cast(price as integer) = -2",
+    "select id from {t} where cast(price as numeric(5, 1)) = 2.5",
+    "select id from {t} where cast(price as numeric(5, 1)) = -2.5",
+    "select id from {t} where cast(qty as double precision) * 0.5 = 5",
+    "select id from {t} where cast(d as text) = '2024-02-01'",
+    "select id from {t} where cast(d as text) like '2024-02%'",
+    "select id from {t} where price < 'inf'::float",
+    "select id from {t} where price > '-Infinity'::float",
+    "select id from {t} where price <> 'NaN'::float",
+    "select id from {t} where price = 'NaN'::float",
+    "select id from {t} where name = 'a'",
+    "select id from {t} where name = 'A'",
+    "select id from {t} where name = 'a '",
+    "select id from {t} where name <> 'a'",
+    "select id from {t} where name in ('a', 'B', 'x')",
+    "select id from {t} where name like 'a%'",
+    "select id from {t} where name not like 'a%'",
+    "select id from {t} where not (name = 'a' or name like 'b%')",
+    "select id from {t} where name is null",
+    "select id from {t} where price * 2 > 5",
+    "select id from {t} where -qty < -15",
+    "select id from {t} where qty * 4611686018427387904 > 0",
+    "select id from {t} where qty + 1 > 20",
+    "select id from {t} where qty = 9223372036854775808",
+    "select id from {t} where d = '2024-02-01'",
+    "select id from {t} where d in ('2024-02-01', '2024-02-29')",
+]
+
+
+def _split(template: str) -> str:
+    return template.replace("where", "where d between '2024-01-01' and '2024-03-31' and", 1)
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["unsplit", "split"])
+@pytest.mark.parametrize("source", ["pg", "my", "lite"])
+@pytest.mark.parametrize("template", QUERIES)
+def test_answers_are_postgresql_answers(
+    template: str, source: str, split: bool, sources: dict[str, str], connect: Callable[[bool], piot.Connection]
+) -> None:
+    if split:
+        template = _split(template)
+    try:
+        expected = _postgres(sources["pg"], template.format(t="sem_t"))
+    except RuntimeError:
+        with pytest.raises(Error):
+            _piot(connect(split), template.format(t=f"{source}.sem_t"))
+        return
+    assert _sorted(_piot(connect(split), template.format(t=f"{source}.sem_t"))) == _sorted(expected)
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["unsplit", "split"])
+@pytest.mark.parametrize("template", [q for q in QUERIES if "price" in q or "name" in q])
+def test_special_floats_answer_as_postgresql(
+    template: str, split: bool, sources: dict[str, str], connect: Callable[[bool], piot.Connection]
+) -> None:
+    """On rows holding infinities and NaN (only PostgreSQL holds them)."""
+    if split:
+        template = _split(template)
+    try:
+        expected = _postgres(sources["pg"], template.format(t="sem_special"))
+    except RuntimeError:  # a cast of infinity to an integer or a numeric is out of range
+        with pytest.raises(Error):
+            _piot(connect(split), template.format(t="pg.sem_special"))
+        return
+    assert _sorted(_piot(connect(split), template.format(t="pg.sem_special"))) == _sorted(expected)
