@@ -67,7 +67,7 @@ class PushDecision:
 
 
 #: Type families conditions are judged by (a column's declared type, or a literal's).
-FAMILIES = ("integer", "decimal", "float", "text", "boolean", "date", "timestamp", "timestamptz", "unknown")
+FAMILIES = ("integer", "decimal", "float", "float4", "text", "boolean", "date", "timestamp", "timestamptz", "unknown")
 
 _NUMBERS = ("integer", "decimal", "float")
 
@@ -92,6 +92,8 @@ class KindSemantics:
         text_like: ``LIKE`` on text.
         special_floats: ``'inf'`` / ``'NaN'`` cast to a float give infinity / NaN (MariaDB and
             SQLite read them as 0).
+        like_backslash_escapes: a backslash in a LIKE pattern escapes the next character, as in
+            PostgreSQL (SQLite has no escape character unless told).
         big_integers: integer literals beyond 64 bits compare exactly.
         typed_dates: dates and timestamps are typed values; else ISO text (SQLite), where a date
             comparison is widened to whole days and any other use is kept back.
@@ -104,6 +106,7 @@ class KindSemantics:
     text_equality: Exactness = Exactness.KEPT_BACK
     text_like: Exactness = Exactness.KEPT_BACK
     special_floats: bool = False
+    like_backslash_escapes: bool = True
     big_integers: bool = False
     typed_dates: bool = True
 
@@ -148,6 +151,7 @@ KIND_SEMANTICS: dict[str, KindSemantics] = {
             exact_arithmetic=frozenset({"float"}),
             text_equality=Exactness.EXACT,
             text_like=Exactness.WIDENED,  # LIKE ignores ASCII case
+            like_backslash_escapes=False,
             typed_dates=False,
         ),
     )
@@ -169,16 +173,18 @@ def semantics_of(kind_name: str) -> KindSemantics:
 def family_of(sql_type: str) -> str:
     """The family of a type in sqlglot's vocabulary (a ColumnType's ``sql``, a cast's target).
 
-    >>> [family_of(t) for t in ("BIGINT", "INT", "DECIMAL(15, 2)", "DOUBLE", "TEXT", "DATE", "TIMESTAMPTZ", "BLOB")]
-    ['integer', 'integer', 'decimal', 'float', 'text', 'date', 'timestamptz', 'unknown']
+    >>> [family_of(t) for t in ("BIGINT", "INT", "DECIMAL(15, 2)", "DOUBLE", "REAL", "TEXT", "DATE", "TIMESTAMPTZ", "BLOB")]
+    ['integer', 'integer', 'decimal', 'float', 'float4', 'text', 'date', 'timestamptz', 'unknown']
     """
     t = sql_type.upper().split("(")[0].strip()
     if t in ("BIGINT", "INT", "INTEGER", "SMALLINT", "TINYINT", "MEDIUMINT", "INT2", "INT4", "INT8", "SIGNED", "UBIGINT", "UINT"):
         return "integer"
     if t in ("DECIMAL", "NUMERIC", "BIGDECIMAL"):
         return "decimal"
-    if t in ("DOUBLE", "FLOAT", "REAL", "DOUBLE PRECISION", "FLOAT4", "FLOAT8"):
+    if t in ("DOUBLE", "DOUBLE PRECISION", "FLOAT8"):
         return "float"
+    if t in ("FLOAT", "REAL", "FLOAT4"):  # sqlglot's FLOAT is single precision
+        return "float4"
     if t in ("TEXT", "VARCHAR", "CHAR", "NCHAR", "NVARCHAR", "STRING", "BPCHAR", "CHARACTER VARYING", "CHARACTER"):
         return "text"
     if t in ("BOOLEAN", "BOOL"):

@@ -14,6 +14,7 @@ import polars as pl
 
 from piot.errors import DataError, NotSupportedError
 from piot.fragments import Scan
+from piot.merge_semantics import FAILURE_MARK
 
 
 def concat_fragments(scan: Scan, frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
@@ -42,12 +43,34 @@ def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Seque
     except pl.exceptions.SQLSyntaxError as e:
         raise NotSupportedError(f"the merge cannot run this query: {_first_line(e)}") from e
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError, pl.exceptions.SchemaError) as e:
-        raise DataError(f"the merge failed: {_first_line(e)}") from e
+        raise merge_failure(e) from e
     except pl.exceptions.ColumnNotFoundError as e:
         raise NotSupportedError(f"the merge cannot resolve a column: {_first_line(e)}") from e
     if columns and len(columns) == result.width and list(columns) != result.columns:
         result = result.rename(dict(zip(result.columns, columns)))
     return result
+
+
+_MARKED = re.compile(re.escape(FAILURE_MARK) + r'([^"\]]*)')
+_NARROWING = re.compile(r"conversion from `decimal\[38,0\]` to `(i\d+)` failed.*?values: \[([^\]]*)\]")
+
+
+def merge_failure(error: Exception) -> DataError:
+    """The DataError for a failure of Polars in the merge, naming what failed where the merge failed on purpose.
+
+    >>> merge_failure(ValueError('conversion from `str` to `f64` failed in column "x" for 1 out of 1 values: ["piot-error: value out of range"]'))
+    DataError('value out of range')
+    >>> merge_failure(ValueError("conversion from `decimal[38,0]` to `i64` failed in column 'x' for 1 out of 1 values: [9223372036854775808]"))
+    DataError('integer out of range: 9223372036854775808 does not fit in 64 bits')
+    """
+    line = _first_line(error)
+    marked = _MARKED.search(line)
+    if marked is not None:
+        return DataError(marked[1])
+    narrowing = _NARROWING.search(line)
+    if narrowing is not None:
+        return DataError(f"integer out of range: {narrowing[2]} does not fit in {narrowing[1][1:]} bits")
+    return DataError(f"the merge failed: {line}")
 
 
 def _first_line(error: Exception) -> str:

@@ -12,7 +12,22 @@ Each rewrite below uses the types sqlglot annotated on the query:
   is the seconds between two timestamps;
 - ``date - date`` is a number of days, not a duration;
 - ``date ± interval`` is a TIMESTAMP;
-- a TIMESTAMP cast to text drops trailing zeros of the fraction (``22:48:51``, ``22:48:51.5``).
+- a TIMESTAMP cast to text drops trailing zeros of the fraction (``22:48:51``, ``22:48:51.5``);
+- integer ``+ - *`` fail on overflow instead of wrapping around: the operands meet as
+  ``DECIMAL(38, 0)`` (which holds any product of two 64-bit integers) and the result is cast
+  back, which raises when it does not fit; ``SUM`` of integers adds as ``DECIMAL(38, 0)`` and
+  raises past 64 bits (PostgreSQL would widen the sum to NUMERIC; the merge keeps BIGINT and
+  says so rather than give another number);
+- ``POWER`` computes in floats and raises where the result overflows (Polars' integer power
+  wraps around, ``power(10, 400)`` gave 0);
+- a cast to ``VARCHAR(n)`` keeps the first ``n`` characters; a cast to ``REAL`` compared with
+  a number is compared as PostgreSQL does, in double precision;
+- ``LIKE`` patterns with a backslash escape (``'b\\%'``: a literal ``%``) are matched as PostgreSQL
+  matches them, as an anchored regular expression;
+- a text constant cast to a float that overflows (``'1e400'::float``) raises.
+
+Errors raised on purpose by the merge carry the marker :data:`FAILURE_MARK`, which
+``merge.run_merge`` turns into a DataError with the message alone.
 
 Example:
     >>> import sqlglot
@@ -25,8 +40,12 @@ Example:
 
 from __future__ import annotations
 
+import math
+import re
+
 from sqlglot import exp
 
+from piot.errors import DataError
 from piot.join_keys import decimal_scale
 
 _T = exp.DataType.Type
@@ -40,6 +59,10 @@ _STAMPS = {_T.TIMESTAMP, _T.DATETIME}
 TIMESTAMP_INTERVAL_DIALECTS = {"postgres", "redshift", "duckdb"}
 
 
+#: the prefix of a text whose failed cast is the merge's way to raise an error of its own.
+FAILURE_MARK = "piot-error: "
+
+
 def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.Expression:
     """Apply every rewrite to an annotated ``tree`` written in ``dialect`` (changed in place; returned for chaining)."""
     for node in reversed(list(tree.walk())):
@@ -47,8 +70,17 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.E
             _truth_test(node)
         elif isinstance(node, exp.Div):
             _null_on_zero(node)
+        elif isinstance(node, (exp.Add, exp.Sub, exp.Mul)) and _is(node, set(_INTEGERS)):
+            _checked_integer(node)
+        elif isinstance(node, exp.Sum) and _is(node.this, set(_INTEGERS)):
+            node.replace(_checked_sum(node))
+        elif isinstance(node, exp.Pow):
+            node.replace(_checked_power(node))
+        elif isinstance(node, exp.Like) and not node.args.get("escape"):
+            _escaped_like(node)
         elif isinstance(node, exp.Cast):
-            _rounding_cast(node)
+            _constant_float(node)
+            _sized_text(node) or _single_float(node) or _rounding_cast(node)
         elif isinstance(node, exp.Extract):
             _fractional_second(node)
         elif isinstance(node, exp.Sub) and _is(node.this, {_T.DATE}) and _is(node.expression, {_T.DATE}):
@@ -132,3 +164,112 @@ def _timestamp_date_arithmetic(node: exp.Add | exp.Sub) -> None:
         node.set("this", exp.cast(left, "TIMESTAMP"))
     elif isinstance(node, exp.Add) and isinstance(left, exp.Interval) and _is(right, {_T.DATE}):
         node.set("expression", exp.cast(right, "TIMESTAMP"))
+
+
+_WIDE = "DECIMAL(38, 0)"
+
+
+def _checked_integer(node: exp.Add | exp.Sub | exp.Mul) -> None:
+    """``a op b`` on integers, computed without wrapping around: a failing cast where it overflows."""
+    if node.type is None or node.find_ancestor(exp.Interval) is not None:
+        return
+    wide = type(node)(this=exp.cast(node.this, _WIDE), expression=exp.cast(node.expression, _WIDE))
+    checked = exp.Cast(this=exp.Paren(this=wide), to=node.type.copy())
+    checked.type = node.type
+    node.replace(checked)
+
+
+def _checked_sum(node: exp.Sum) -> exp.Expression:
+    """``SUM`` of integers added as DECIMAL(38, 0) and cast back to BIGINT, which fails past 64 bits."""
+    total = exp.Sum(this=exp.cast(node.this, _WIDE))
+    result = exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
+    result.type = exp.DataType.build("BIGINT")
+    return result
+
+
+def _checked_power(node: exp.Pow) -> exp.Expression:
+    """``POWER(a, b)`` in double precision, failing where PostgreSQL fails: a finite base and exponent, an infinite result."""
+    base, exponent = exp.cast(node.this, "DOUBLE"), exp.cast(node.expression, "DOUBLE")
+    value = exp.Pow(this=base, expression=exponent)
+    infinity = exp.cast(exp.Literal.string("inf"), "DOUBLE")
+    overflow = exp.and_(
+        exp.EQ(this=exp.Abs(this=value.copy()), expression=infinity.copy()),
+        exp.LT(this=exp.Abs(this=base.copy()), expression=infinity.copy()),
+        exp.LT(this=exp.Abs(this=exponent.copy()), expression=infinity.copy()),
+    )
+    return fail_when(overflow, f"value out of range: overflow in {node.sql(dialect='postgres')}", value, "DOUBLE")
+
+
+def fail_when(condition: exp.Expression, message: str, value: exp.Expression, type_sql: str) -> exp.Expression:
+    """``value``, except that the query fails with ``message`` on rows where ``condition`` holds.
+
+    Polars SQL has no RAISE: the failure is a cast of the marked message to ``type_sql``,
+    which only rows meeting the condition attempt.
+    """
+    failing = exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.string(FAILURE_MARK + message))])
+    result = exp.Coalesce(this=exp.cast(failing, type_sql), expressions=[value])
+    result.type = exp.DataType.build(type_sql)
+    return result
+
+
+_LIKE_SPECIAL = {"%": ".*", "_": "."}
+
+
+def _escaped_like(node: exp.Like) -> None:
+    """A LIKE whose literal pattern has a backslash escape: an anchored regular expression with PostgreSQL's meaning."""
+    pattern = node.expression
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string and "\\" in pattern.this):
+        return
+    regex, text, escaped = ["(?s)^"], pattern.this, False
+    for char in text:
+        if escaped:
+            regex.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            regex.append(_LIKE_SPECIAL.get(char) or re.escape(char))
+    if escaped:
+        raise DataError(f"LIKE pattern must not end with escape character: {text!r}")
+    regex.append("$")
+    node.replace(exp.RegexpLike(this=node.this.copy(), expression=exp.Literal.string("".join(regex))))
+
+
+def _constant_float(node: exp.Cast) -> None:
+    """A text constant cast to a float must be a float: ``'1e400'::float`` raises in PostgreSQL."""
+    value = node.this
+    if node.to.this in _FLOATS and isinstance(value, exp.Literal) and value.is_string:
+        text = value.this.strip().lower().lstrip("+-")
+        try:
+            number = float(text)
+        except ValueError:
+            return  # not a number: the merge's own cast fails on it
+        if math.isinf(number) and text not in ("inf", "infinity"):
+            raise DataError(f"value out of range: {value.this!r} is out of range for type double precision")
+
+
+def _sized_text(node: exp.Cast) -> bool:
+    """``CAST(x AS VARCHAR(n))`` keeps the first n characters, as PostgreSQL's explicit cast does."""
+    target = node.to
+    if not (target.this in {_T.VARCHAR, _T.NVARCHAR} and target.expressions):
+        return False
+    size = target.expressions[0].this
+    if not (isinstance(size, exp.Literal) and size.is_int):
+        return False
+    unsized = exp.Cast(this=node.this.copy(), to=exp.DataType.build("VARCHAR"))
+    node.replace(exp.Left(this=unsized, expression=exp.Literal.number(int(size.this))))
+    return True
+
+
+def _single_float(node: exp.Cast) -> bool:
+    """A REAL compared with something is compared in double precision, as PostgreSQL compares it."""
+    if not node.to.is_type(_T.FLOAT):
+        return False
+    parent = node.parent
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    if not isinstance(parent, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In)):
+        return False
+    _rounding_cast(node)
+    node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE")))
+    return True

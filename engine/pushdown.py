@@ -189,6 +189,8 @@ class _Judge:
         negated = isinstance(node, exp.NEQ) or bool(node.args.get("negate"))
         if isinstance(node, _ORDERINGS):
             found, reason = Exactness.KEPT_BACK, "text is ordered by collations that differ from the merge's"
+        elif isinstance(node, exp.Like) and not semantics.like_backslash_escapes and "\\" in node.expression.sql():
+            found, reason = Exactness.KEPT_BACK, f"{semantics.name} does not read a backslash in a LIKE pattern as an escape"
         elif isinstance(node, exp.Like):
             found, reason = semantics.text_like, f"{semantics.name} matches LIKE without regard to case"
         else:

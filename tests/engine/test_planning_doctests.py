@@ -20,6 +20,8 @@ MODULES = [
     "piot.periods",
     "piot.fragments",
     "piot.statement",
+    "piot.exactness",
+    "piot.merge",
 ]
 
 
