@@ -20,7 +20,7 @@ import pytest
 from corpus_data import answer_from_arrow, answer_from_rows, run_cli
 
 import piot
-from piot.errors import Error, ProgrammingError
+from piot.errors import DataError, Error, ProgrammingError
 
 #: (id, price, qty, d, name): price and name are what the casts and comparisons are about.
 ROWS: list[tuple[Any, ...]] = [
@@ -193,3 +193,40 @@ def test_special_floats_answer_as_postgresql(
             _piot(connect(split), template.format(t="pg.sem_special"))
         return
     assert _sorted(_piot(connect(split), template.format(t="pg.sem_special"))) == _sorted(expected)
+
+
+#: where PostgreSQL raises (overflow), piot raises a DataError; where it answers, piot answers the same.
+OVERFLOWS = [
+    ("select 2147483647::int + 1", DataError),
+    ("select 9223372036854775807 + 1", DataError),
+    ("select -9223372036854775807 - 2", DataError),
+    ("select power(10, 400)", DataError),
+    ("select power(2, 10)", None),
+    ("select '1e400'::float", DataError),
+    ("select sum(qty * 9223372036854775) from {t}", DataError),
+    ("select sum(qty * 46116860184)::bigint from {t}", None),
+    ("select id, qty * 4611686018427387 from {t} where id = 1", None),
+    ("select max(qty * 4611686018427387904) from {t}", DataError),
+]
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["unsplit", "split"])
+@pytest.mark.parametrize("source", ["pg", "my", "lite"])
+@pytest.mark.parametrize(("template", "error"), OVERFLOWS)
+def test_overflow_raises_as_in_postgresql(
+    template: str, error: type[Error] | None, source: str, split: bool, sources: dict[str, str], connect: Callable[[bool], piot.Connection]
+) -> None:
+    if split and "where" in template:
+        template = _split(template)
+    elif split and "{t}" in template:
+        template += " where d between '2024-01-01' and '2024-03-31'"
+    if error is not None:
+        with pytest.raises(RuntimeError):
+            _postgres(sources["pg"], template.format(t="sem_t"))
+        with pytest.raises(Error):
+            _piot(connect(split), template.format(t=f"{source}.sem_t"))
+        return
+    expected = _postgres(sources["pg"], template.format(t="sem_t"))
+    assert [tuple(map(float, r)) for r in _sorted(_piot(connect(split), template.format(t=f"{source}.sem_t")))[1]] == [
+        tuple(map(float, r)) for r in _sorted(expected)[1]
+    ]
