@@ -73,7 +73,7 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.E
         elif isinstance(node, (exp.Add, exp.Sub, exp.Mul)) and _is(node, set(_INTEGERS)):
             _checked_integer(node)
         elif isinstance(node, exp.Sum) and _is(node.this, set(_INTEGERS)):
-            node.replace(_checked_sum(node))
+            _checked_sum(node)
         elif isinstance(node, exp.Pow):
             node.replace(_checked_power(node))
         elif isinstance(node, exp.Like) and not node.args.get("escape"):
@@ -179,12 +179,15 @@ def _checked_integer(node: exp.Add | exp.Sub | exp.Mul) -> None:
     node.replace(checked)
 
 
-def _checked_sum(node: exp.Sum) -> exp.Expression:
-    """``SUM`` of integers added as DECIMAL(38, 0) and cast back to BIGINT, which fails past 64 bits."""
-    total = exp.Sum(this=exp.cast(node.this, _WIDE))
-    result = exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
+def _checked_sum(node: exp.Sum) -> None:
+    """``SUM`` of integers added as DECIMAL(38, 0) and cast back to BIGINT (also with FILTER / OVER), which fails past 64 bits."""
+    node.set("this", exp.cast(node.this, _WIDE))
+    whole: exp.Expression = node
+    while isinstance(whole.parent, (exp.Window, exp.Filter)):
+        whole = whole.parent
+    result = exp.Cast(this=whole.copy(), to=exp.DataType.build("BIGINT"))
     result.type = exp.DataType.build("BIGINT")
-    return result
+    whole.replace(result)
 
 
 def _checked_power(node: exp.Pow) -> exp.Expression:
