@@ -181,7 +181,11 @@ def _checked_integer(node: exp.Add | exp.Sub | exp.Mul) -> None:
 
 def _checked_sum(node: exp.Sum) -> None:
     """``SUM`` of integers added as DECIMAL(38, 0) and cast back to BIGINT (also with FILTER / OVER), which fails past 64 bits."""
-    node.set("this", exp.cast(node.this, _WIDE))
+    value = node.this
+    if isinstance(value, exp.Distinct):  # SUM(DISTINCT x): the distinct values are the same as decimals
+        value.set("expressions", [exp.cast(e, _WIDE) for e in value.expressions])
+    else:
+        node.set("this", exp.cast(value, _WIDE))
     whole: exp.Expression = node
     while isinstance(whole.parent, (exp.Window, exp.Filter)):
         whole = whole.parent
