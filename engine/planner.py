@@ -246,7 +246,7 @@ class _ScanRead:
     def rows_key(self) -> tuple[object, ...]:
         """Equal for references that read the same rows (same table, filters and periods)."""
         real_names = {name: c.name for name, c in frame_columns(self.ref.table).items()}
-        filters = tuple((d.condition, d.exactness, _for_frame(c).sql()) for c, d in self.decisions)
+        filters = tuple((d.condition, d.exactness, _for_frame(c).sql()) for c, d in self.decisions if d.condition is not None)
         return (self.ref.table.qualified_name, filters, self.split.column, tuple(self.periods))
 
 
@@ -307,7 +307,7 @@ def _build_scan(read: _ScanRead) -> Scan:
     schema = tuple((name, types[name].dtype) for name in needed)
     decisions = tuple(
         PushDecision(
-            _for_frame(c).sql(dialect="postgres"),
+            _shown(_for_frame(c)),
             _for_source(d.tree, real_names).sql(dialect=dialect) if d.tree is not None else None,
             d.exactness,
             d.reason,
@@ -318,6 +318,14 @@ def _build_scan(read: _ScanRead) -> Scan:
 
 
 _FRAME = "fragment"
+
+
+def _shown(condition: exp.Expression) -> str:
+    """A condition as EXPLAIN shows it (PostgreSQL syntax; sqlglot's own where PostgreSQL's generator cannot write a value)."""
+    try:
+        return condition.sql(dialect="postgres")
+    except (SqlglotError, ValueError):
+        return condition.sql()
 
 
 def _exact_filter(conditions: list[exp.Expression], types: dict[str, ColumnType]) -> str:
