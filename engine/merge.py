@@ -3,18 +3,27 @@
 Each scan's fragments are concatenated in period order and registered under the
 scan's name; Polars' SQL engine then runs the planned merge SQL (joins, grouping,
 HAVING, DISTINCT, ORDER BY, LIMIT/OFFSET, expressions) over them.
+
+The merge reads nothing but those frames: before Polars sees the SQL, it is checked again
+(:func:`piot.policy.check_query`) with the registered names as the only tables, so no
+table function of Polars' (``read_csv``, ``read_parquet``, ...) and no other table can run
+on the driver, whatever the planner let through.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import polars as pl
+import sqlglot
+from sqlglot.errors import SqlglotError
 
-from piot.errors import DataError, NotSupportedError
+from piot.errors import DataError, InternalError, NotSupportedError
 from piot.fragments import Scan
+from piot.merge_dialect import PolarsSQL
 from piot.merge_semantics import FAILURE_MARK
+from piot.policy import check_query
 
 
 def concat_fragments(scan: Scan, frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
@@ -34,8 +43,15 @@ def concat_fragments(scan: Scan, frames: Sequence[pl.DataFrame]) -> pl.DataFrame
 
 
 def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Sequence[str]) -> pl.DataFrame:
-    """Run ``merge_sql`` over ``frames`` (registered by scan name) and name the result ``columns``."""
-    context = pl.SQLContext(frames={name: frame.lazy() for name, frame in frames.items()})
+    """Run ``merge_sql`` over ``frames`` (registered by scan name) and name the result ``columns``.
+
+    >>> run_merge("SELECT * FROM read_csv('/etc/passwd')", {"__piot_t0": pl.DataFrame({"x": [1]})}, ["x"])
+    Traceback (most recent call last):
+    ...
+    piot.errors.NotSupportedError: table function read_csv() is not allowed: FROM may read only catalog tables, the query's CTEs, subqueries and VALUES (line 1, column 15)
+    """
+    check_merge_sql(merge_sql, frames.keys())
+    context = pl.SQLContext(frames={name: frame.lazy() for name, frame in frames.items()}, register_globals=False)
     try:
         result = context.execute(merge_sql, eager=True)
     except pl.exceptions.SQLInterfaceError as e:
@@ -71,6 +87,24 @@ def merge_failure(error: Exception) -> DataError:
     if narrowing is not None:
         return DataError(f"integer out of range: {narrowing[2]} does not fit in {narrowing[1][1:]} bits")
     return DataError(f"the merge failed: {line}")
+
+
+def check_merge_sql(merge_sql: str, tables: Collection[str]) -> None:
+    """Refuse merge SQL that reads anything but ``tables`` (and its own CTEs) or calls a function the merge must not run.
+
+    >>> check_merge_sql('SELECT COUNT(*) FROM "__piot_t0" AS t', ["__piot_t0"])
+    >>> check_merge_sql("SELECT * FROM passwords", ["__piot_t0"])
+    Traceback (most recent call last):
+    ...
+    piot.errors.NotSupportedError: the merge may read only the tables of its plan, not 'passwords'
+    """
+    try:
+        statements = sqlglot.parse(merge_sql, read=PolarsSQL)
+    except SqlglotError as e:
+        raise InternalError(f"the merge SQL does not parse back: {_first_line(e)}") from e
+    if len(statements) != 1 or statements[0] is None:
+        raise NotSupportedError("the merge runs exactly one query")
+    check_query(statements[0], tables=set(tables))
 
 
 def _first_line(error: Exception) -> str:

@@ -30,12 +30,12 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
+from piot.policy import check_query
 from piot.timefold import fold_time
 from piot.zones import zone_for
 
 _EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?P<word>explain)\b", re.IGNORECASE | re.DOTALL)
 _PARAMETER_PREFIX = "__piot_p"
-_READ_ONLY = (exp.Select, exp.Union, exp.Intersect, exp.Except)
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,10 @@ def parse_statement(
     match = _EXPLAIN.match(sql)
     # blank the EXPLAIN keyword out rather than cutting it off, so error positions stay those of the user's text
     body = sql[: match.start("word")] + " " * len("explain") + sql[match.end("word") :] if match else sql
-    query = _parse_one(body, dialect)
+    query = parse_read_only(body, dialect)
     named, count = _name_placeholders(body, dialect)
     if count:
-        query = _parse_one(named, dialect)
+        query = parse_read_only(named, dialect)
     query = bind_parameters(query, parameters or (), expected=count)
     query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone))
     return Statement(query=query, explain=bool(match), dialect=dialect)
@@ -91,7 +91,15 @@ def _name_placeholders(sql: str, dialect: str) -> tuple[str, int]:
     return "".join(pieces) + sql[last:], count
 
 
-def _parse_one(sql: str, dialect: str) -> exp.Query:
+def parse_read_only(sql: str, dialect: str) -> exp.Query:
+    """Parse ``sql`` as one read-only query in ``dialect``: the check every door runs before any source is contacted.
+
+    Syntax errors are ProgrammingErrors with line and column; anything but one query piot
+    may run (see :func:`piot.policy.check_query`) is a NotSupportedError.
+
+    >>> parse_read_only("(select 1)", "postgres").sql()
+    'SELECT 1'
+    """
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as e:
@@ -99,7 +107,7 @@ def _parse_one(sql: str, dialect: str) -> exp.Query:
         message = str(first.get("description") or e).split("\n")[0]
         near = first.get("highlight")
         detail = f"syntax error at or near {near!r}" if near else "syntax error"
-        if "<class" not in message:
+        if "<class" not in message and "<Token" not in message:
             detail += f": {message}"
         line, col = first.get("line"), first.get("col")
         if col and near:  # sqlglot reports the column where the token ends; point at its start
@@ -116,12 +124,7 @@ def _parse_one(sql: str, dialect: str) -> exp.Query:
     statement = statements[0]
     while isinstance(statement, exp.Subquery) and not statement.alias and isinstance(statement.this, exp.Query):
         statement = statement.this  # "(SELECT ...)" is the query itself
-    if not isinstance(statement, _READ_ONLY):
-        kind = statement.key.upper() if not isinstance(statement, exp.Command) else str(statement.this).upper()
-        raise NotSupportedError(f"{kind} is not allowed: piot runs read-only queries only (SELECT, WITH ... SELECT, EXPLAIN)")
-    for node in statement.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Into, exp.Lock):
-        raise NotSupportedError(f"{node.key.upper()} is not allowed: piot runs read-only queries only")
-    return statement
+    return check_query(statement, dialect)
 
 
 def _unterminated_quote(sql: str) -> tuple[int | None, int | None]:

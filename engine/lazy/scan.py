@@ -21,17 +21,17 @@ import pyarrow as pa
 import sqlglot
 from polars.io.plugins import register_io_source
 from sqlglot import exp
-from sqlglot.errors import ParseError, SqlglotError
 
 from piot.connectors.catalog import Source, load_catalog
 from piot.connectors.introspect import check_source_sql
 from piot.connectors.read import read_arrow
-from piot.errors import DataError, Error, NotSupportedError, OperationalError, ProgrammingError, redact_error
+from piot.errors import DataError, Error, OperationalError, ProgrammingError, redact_error
 from piot.lazy.bounds import merge_ranges
 from piot.lazy.expr_reader import read_predicate
 from piot.lazy.predicate import columns_of
 from piot.lazy.sql_log import record_sql
 from piot.lazy.sql_pushdown import Pushed, push_down
+from piot.statement import parse_read_only
 
 __all__ = ["DbScan", "scan_db"]
 
@@ -83,22 +83,12 @@ def _source_of(connection: str) -> Source | ProgrammingError:
 
 
 def parse_query(sql: str, source: Source) -> exp.Query:
-    """Parse one SELECT in the source's dialect; anything else is refused with a piot error."""
-    dialect = source.kind.dialect
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-    except SqlglotError as e:  # ParseError, and TokenError for text that does not even tokenize
-        errors = e.errors if isinstance(e, ParseError) else []
-        detail = errors[0] if errors else {}
-        line, col = detail.get("line"), detail.get("col")
-        message = str(detail.get("description") or e).splitlines()[0]
-        raise ProgrammingError(f"scan_db: the SQL is not valid {dialect} SQL: {message}", line=line, col=col) from e
-    if len(statements) != 1:
-        raise ProgrammingError(f"scan_db takes exactly one SELECT statement, got {len(statements)}")
-    query = statements[0]
-    if not isinstance(query, exp.Query):
-        raise NotSupportedError(f"scan_db reads query results only; got a {query.key.upper()} statement")
-    return query
+    """Parse one read-only query in the source's dialect, with the check every door runs; else a piot error.
+
+    Writes, locks, ``SELECT ... INTO``, several statements, table functions and functions the
+    engine does not know are refused here, before the source is contacted.
+    """
+    return parse_read_only(sql, source.kind.dialect)
 
 
 def select_sql(
@@ -144,6 +134,7 @@ def discover_schema(source: Source, query: exp.Query) -> pl.Schema:
 
 
 def _read(source: Source, statement: str) -> pa.Table:
+    parse_read_only(statement, source.kind.dialect)  # every statement sent passes the same check, wherever it was built
     record_sql(statement)
     return read_arrow(source, statement)
 
@@ -207,8 +198,7 @@ class DbScan:
         exact = predicate is None or (pushed is not None and pushed.exact)
         limit = n_rows if n_rows is not None and exact else None
         where = pushed.condition if pushed is not None else None
-        query = sqlglot.parse_one(self.query_sql, read=self.source.kind.dialect)
-        assert isinstance(query, exp.Query)
+        query = parse_read_only(self.query_sql, self.source.kind.dialect)  # checked again wherever the read runs
         return select_sql(query, self.source.kind.dialect, columns, where, limit), columns
 
 

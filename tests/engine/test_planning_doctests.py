@@ -22,6 +22,7 @@ MODULES = [
     "piot.statement",
     "piot.exactness",
     "piot.merge",
+    "piot.policy",
 ]
 
 
