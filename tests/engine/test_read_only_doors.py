@@ -372,8 +372,9 @@ def test_prompt_refuses_each_statement_of_a_script(door: Door, tmp_path: Path) -
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 1
-    errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "error" in line.lower()]
-    assert len(errors) >= len(statements), done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == len(statements), done.stderr[-3000:]
+    assert all("not allowed" in line or "not supported" in line or "syntax error" in line for line in errors), errors
     assert "Traceback" not in done.stderr and door.contacts == before
     door.assert_untouched(sequence)
 
