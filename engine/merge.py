@@ -19,7 +19,7 @@ import polars as pl
 import sqlglot
 from sqlglot.errors import SqlglotError
 
-from piot.errors import DataError, InternalError, NotSupportedError
+from piot.errors import DataError, NotSupportedError
 from piot.fragments import Scan
 from piot.merge_dialect import PolarsSQL
 from piot.merge_semantics import FAILURE_MARK
@@ -101,7 +101,7 @@ def check_merge_sql(merge_sql: str, tables: Collection[str]) -> None:
     try:
         statements = sqlglot.parse(merge_sql, read=PolarsSQL)
     except SqlglotError as e:
-        raise InternalError(f"the merge SQL does not parse back: {_first_line(e)}") from e
+        raise NotSupportedError(f"the merge cannot run this query: {_first_line(e)}") from e
     if len(statements) != 1 or statements[0] is None:
         raise NotSupportedError("the merge runs exactly one query")
     check_query(statements[0], tables=set(tables))

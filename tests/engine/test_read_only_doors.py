@@ -229,6 +229,7 @@ MYSQL_WRITES = (
     "REPLACE INTO {t} VALUES (1, '2024-01-01', 'x')",
     "HANDLER {t} OPEN",
     "DO SLEEP(3)",
+    "SELECT @@datadir AS x FROM {t}",
 )
 #: SQLite's own forms.
 SQLITE_WRITES = (
