@@ -197,5 +197,7 @@ def _edge(op: type[exp.Expression], value: dt.datetime, is_date: bool) -> Edge:
         return Edge(value, inclusive)
     day = dt.datetime.combine(value.date(), dt.time())
     if op in (exp.GT, exp.GTE):
+        if day.date() == dt.date.max:
+            return Edge(day, False)  # no later day to name: after the last one
         return Edge(day + dt.timedelta(days=1), True)
     return Edge(day, True)

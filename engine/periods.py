@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
@@ -31,6 +32,8 @@ UNITS: tuple[Unit, ...] = ("daily", "monthly", "yearly")
 AUTO_DAILY_MAX_DAYS = 62
 #: ... monthly up to this many days (about six years, at most 74 fragments), yearly beyond.
 AUTO_MONTHLY_MAX_DAYS = 6 * 366
+#: the most periods one scan is cut into; past it the unit is coarsened (see :func:`fit_unit`).
+MAX_PERIODS = 1000
 
 
 @dataclass(frozen=True, order=True)
@@ -68,8 +71,10 @@ def _show(value: datetime) -> str:
     return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else value.isoformat(" ")
 
 
-def next_boundary(value: datetime, unit: Unit, zone: tzinfo = UTC) -> datetime:
-    """The first calendar boundary of ``unit`` strictly after ``value`` (for an aware value: in ``zone``).
+def next_boundary(value: datetime, unit: Unit, zone: tzinfo = UTC, every: int = 1) -> datetime | None:
+    """The first calendar boundary of ``unit`` strictly after ``value`` (for an aware value: in ``zone``); None past year 9999.
+
+    With ``every`` > 1 (yearly only) the boundary is that many years on: periods of several years.
 
     >>> next_boundary(datetime(2024, 2, 29, 13), "monthly")
     datetime.datetime(2024, 3, 1, 0, 0)
@@ -78,19 +83,58 @@ def next_boundary(value: datetime, unit: Unit, zone: tzinfo = UTC) -> datetime:
     >>> from zoneinfo import ZoneInfo
     >>> next_boundary(datetime(2024, 3, 30, 23, tzinfo=UTC), "daily", ZoneInfo("Europe/Berlin")).isoformat(" ")
     '2024-04-01 00:00:00+02:00'
+    >>> next_boundary(datetime(9999, 12, 31), "daily") is None
+    True
     """
     if value.tzinfo is not None:
-        boundary = localize(next_boundary(wall_time(value, zone), unit), zone)
-        while boundary <= value:  # a zone whose midnight repeats: take the next one
-            boundary = localize(next_boundary(wall_time(boundary, zone), unit), zone)
+        wall = next_boundary(wall_time(value, zone), unit, every=every)
+        boundary = localize(wall, zone) if wall is not None else None
+        while boundary is not None and boundary <= value:  # a zone whose midnight repeats: take the next one
+            wall = next_boundary(wall_time(boundary, zone), unit, every=every)
+            boundary = localize(wall, zone) if wall is not None else None
         return boundary
     if unit == "daily":
-        return datetime(value.year, value.month, value.day) + timedelta(days=1)
+        day = datetime(value.year, value.month, value.day)
+        return None if day.date() == datetime.max.date() else day + timedelta(days=1)
     if unit == "monthly":
-        return datetime(value.year + value.month // 12, value.month % 12 + 1, 1)
+        year = value.year + value.month // 12
+        return datetime(year, value.month % 12 + 1, 1) if year <= datetime.max.year else None
     if unit == "yearly":
-        return datetime(value.year + 1, 1, 1)
+        year = value.year + max(1, every)
+        return datetime(year, 1, 1) if year <= datetime.max.year else None
     raise ValueError(f"unknown time unit {unit!r}")
+
+
+def count_periods(lower: datetime, upper: datetime, unit: Unit) -> int:
+    """How many periods :func:`split_range` makes of ``lower..upper`` (an inclusive upper edge on a boundary aside), without cutting.
+
+    >>> count_periods(datetime(1, 1, 1), datetime(2024, 2, 29), "monthly")
+    24278
+    """
+    if upper <= lower:
+        return 1
+    if unit == "daily":
+        return (upper.date() - lower.date()).days + 1
+    if unit == "monthly":
+        return (upper.year - lower.year) * 12 + upper.month - lower.month + 1
+    return upper.year - lower.year + 1
+
+
+def fit_unit(lower: datetime, upper: datetime, unit: Unit, limit: int = MAX_PERIODS) -> tuple[Unit, int]:
+    """The unit, no finer than ``unit``, that cuts ``lower..upper`` into at most ``limit`` periods, and how many years per period.
+
+    Daily gives way to monthly, monthly to yearly; yearly periods then span several years.
+
+    >>> fit_unit(datetime(1, 1, 1), datetime(2024, 2, 29), "monthly")
+    ('yearly', 3)
+    >>> fit_unit(datetime(2020, 1, 1), datetime(2024, 2, 29), "daily")
+    ('monthly', 1)
+    """
+    for candidate in UNITS[UNITS.index(unit) :]:
+        count = count_periods(lower, upper, candidate)
+        if count <= limit:
+            return candidate, 1
+    return "yearly", math.ceil(count / max(1, limit - 1))
 
 
 def choose_unit(lower: datetime, upper: datetime) -> Unit:
@@ -107,19 +151,46 @@ def choose_unit(lower: datetime, upper: datetime) -> Unit:
     return "yearly"
 
 
-def split_range(lower: Edge, upper: Edge, unit: Unit, zone: tzinfo = UTC) -> list[Period]:
+def split_range(lower: Edge, upper: Edge, unit: Unit, zone: tzinfo = UTC, every: int = 1) -> list[Period]:
     """Cut ``lower..upper`` at every calendar boundary of ``unit`` inside it (calendar of ``zone`` for instants).
 
     Each period is one calendar period of ``unit`` intersected with the range, so an
     inclusive upper edge that falls on a boundary is a period of its own (``[end, end]``).
     A range with no boundary inside (or an empty one) is a single period equal to the range.
+    ``every`` > 1 (yearly only) cuts every that many years.
     """
     periods: list[Period] = []
     start = lower
-    boundary = next_boundary(lower.value, unit, zone)
-    while boundary < upper.value or (boundary == upper.value and upper.inclusive):
+    boundary = next_boundary(lower.value, unit, zone, every)
+    while boundary is not None and (boundary < upper.value or (boundary == upper.value and upper.inclusive)):
         periods.append(Period(start, Edge(boundary, False)))
         start = Edge(boundary, True)
-        boundary = next_boundary(boundary, unit, zone)
+        boundary = next_boundary(boundary, unit, zone, every)
     periods.append(Period(start, upper))
     return periods
+
+
+def split_within(lower: Edge, upper: Edge, unit: Unit, data: tuple[datetime, datetime] | None, every: int = 1) -> list[Period]:
+    """Cut ``lower..upper`` only where rows are: at the boundaries inside ``data`` (the first and last value present).
+
+    The first period still starts at ``lower`` and the last ends at ``upper``, so rows that
+    arrive outside ``data`` after it was measured are read all the same. ``data`` None (no row
+    in the range) makes one period of the whole range.
+
+    >>> ps = split_within(Edge(datetime(1, 1, 1), False), Edge(datetime(9999, 12, 31), True), "monthly",
+    ...                   (datetime(2024, 1, 15), datetime(2024, 3, 2)))
+    >>> [str(p) for p in ps]
+    ['(0001-01-01, 2024-02-01)', '[2024-02-01, 2024-03-01)', '[2024-03-01, 9999-12-31]']
+    """
+    if data is None:
+        return [Period(lower, upper)]
+    first, last = max(data[0], lower.value), min(data[1], upper.value)
+    if first > last:
+        return [Period(lower, upper)]
+    inner = split_range(Edge(first, True), Edge(last, True), unit, every=every)
+    # the inclusive last value on a boundary makes its own [last, last] period; the outer edge covers it
+    if len(inner) > 1 and inner[-1].start.value == inner[-1].end.value:
+        inner = inner[:-1]
+    if len(inner) == 1:
+        return [Period(lower, upper)]
+    return [Period(lower, inner[0].end), *inner[1:-1], Period(inner[-1].start, upper)]

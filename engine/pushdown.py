@@ -366,5 +366,10 @@ def day_bound(column: exp.Column, value: dt.datetime, *, lower: bool, inclusive:
     if lower:
         return exp.GTE(this=column.copy(), expression=exp.Literal.string(day.isoformat()))
     exact_midnight = value.time() == dt.time() and not inclusive
-    end = day if exact_midnight else day + dt.timedelta(days=1)
-    return exp.LT(this=column.copy(), expression=exp.Literal.string(end.isoformat()))
+    if exact_midnight:
+        end = day.isoformat()
+    elif day == dt.date.max:
+        end = "9999-12-32"  # after every text of that day, where there is no next day to name
+    else:
+        end = (day + dt.timedelta(days=1)).isoformat()
+    return exp.LT(this=column.copy(), expression=exp.Literal.string(end))

@@ -270,8 +270,11 @@ def _fold_arithmetic(node: exp.Expression, *, keeps_dates: bool = False, zone: d
     count, unit = amount
     if isinstance(node, (exp.Sub, exp.DateSub)):
         count = -count
-    start = localize(base.value, zone) if base.zoned else base.value
-    value = shift(start, count, unit, zone=zone)
+    try:
+        start = localize(base.value, zone) if base.zoned else base.value
+        value = shift(start, count, unit, zone=zone)
+    except (OverflowError, ValueError):
+        return None  # past year 9999 or before year 1: left for the source and the merge to compute
     return TimeValue(value, is_date=base.is_date and stays_date and unit in ("year", "month", "week", "day"))
 
 
