@@ -28,6 +28,7 @@ from piot import errors
 from piot.connectors.catalog import Catalog
 from piot.cursor import FETCH_BATCH_ROWS, Cursor, QueryProgress, column_description, type_code  # noqa: F401 - re-exported
 from piot.engine import Engine, EngineOptions
+from piot.periods import MAX_PERIODS
 from piot.errors import (  # the PEP 249 exceptions are attributes of this module too
     DatabaseError, DataError, Error, IntegrityError, InterfaceError, InternalError,
     NotSupportedError, OperationalError, ProgrammingError, Warning,
@@ -184,6 +185,7 @@ def connect(
     remote_options: Mapping[str, Any] | None = None,
     split: bool = True,
     timezone: str = "UTC",
+    max_fragments: int = MAX_PERIODS,
 ) -> Connection:
     """Open a connection on a catalog (a TOML path or a dict).
 
@@ -201,6 +203,8 @@ def connect(
         timezone: the zone ``CURRENT_DATE`` and ``NOW()`` are read in, wall times without an
             offset meet TIMESTAMP WITH TIME ZONE values in, and the calendar periods of such
             columns are cut in: an IANA name (``Europe/Berlin``), ``UTC`` or an offset (``+05:30``).
+        max_fragments: the most fragments one table reference is cut into; a range that
+            would need more is closed to where the rows are, then split coarser.
     """
     options = EngineOptions(
         ray_address=ray_address,
@@ -211,5 +215,6 @@ def connect(
         remote_options=dict(remote_options or {}),
         split=split,
         timezone=timezone,
+        max_fragments=max_fragments,
     )
     return Connection(Engine(catalog, options))

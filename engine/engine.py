@@ -12,9 +12,11 @@ import sqlglot
 
 from piot.connectors.catalog import TIME_UNITS, Catalog, load_catalog
 from piot.connectors.introspect import SchemaCache
+from piot.connectors.statistics import StatisticsCache
 from piot.errors import ProgrammingError
 from piot.execute import RETURN_FORMATS, Progress, execute_scans
 from piot.merge import concat_fragments, run_merge
+from piot.periods import MAX_PERIODS
 from piot.planner import Plan, PlanOptions, plan_statement
 from piot.runtime import check_feasible, ensure_ray
 from piot.statement import Statement, parse_statement
@@ -33,6 +35,7 @@ class EngineOptions:
     remote_options: Mapping[str, Any] = field(default_factory=dict)
     split: bool = True
     timezone: str = "UTC"
+    max_fragments: int = MAX_PERIODS
 
     def __post_init__(self) -> None:
         zone_for(self.timezone)  # an unknown zone is refused when connecting
@@ -40,6 +43,8 @@ class EngineOptions:
             raise ProgrammingError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {self.time_unit!r}")
         if self.return_as not in RETURN_FORMATS:
             raise ProgrammingError(f"return_as must be one of {', '.join(RETURN_FORMATS)}, not {self.return_as!r}")
+        if not isinstance(self.max_fragments, int) or isinstance(self.max_fragments, bool) or self.max_fragments < 1:
+            raise ProgrammingError(f"max_fragments must be a positive integer, not {self.max_fragments!r}")
         if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
             raise ProgrammingError(f"max_concurrency must be a positive integer, not {self.max_concurrency!r}")
         try:
@@ -55,6 +60,7 @@ class Engine:
         self.catalog = load_catalog(catalog)
         self.options = options or EngineOptions()
         self.schemas = SchemaCache(self.catalog)
+        self.statistics = StatisticsCache()
 
     def plan(
         self, sql: str, parameters: Sequence[Any] | None = None, *, now: dt.datetime | None = None
@@ -63,11 +69,15 @@ class Engine:
 
         ``now`` is the instant ``NOW()`` and ``CURRENT_DATE`` are folded to (default: the clock).
         """
-        statement = parse_statement(
-            sql, dialect=self.options.dialect, parameters=parameters, now=now, timezone=self.options.timezone
-        )
-        plan_options = PlanOptions(time_unit=self.options.time_unit, split=self.options.split, timezone=self.options.timezone)
-        return statement, plan_statement(statement, self.schemas, plan_options)
+        options = self.options
+        try:
+            statement = parse_statement(sql, dialect=options.dialect, parameters=parameters, now=now, timezone=options.timezone)
+            plan_options = PlanOptions(
+                time_unit=options.time_unit, split=options.split, timezone=options.timezone, max_periods=options.max_fragments
+            )
+            return statement, plan_statement(statement, self.schemas, plan_options, self.statistics.first_row)
+        except RecursionError:
+            raise ProgrammingError("query nested too deeply: write it with fewer nested expressions or subqueries") from None
 
     def execute(
         self, plan: Plan, *, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from piot.connectors.read import read_arrow
-from piot.errors import DataError, Error, OperationalError, redact_error
+from piot.errors import DataError, Error, NotSupportedError, OperationalError, redact_error
 from piot.fragments import Fragment, Scan
 
 RETURN_FORMATS = ("arrow", "ipc", "parquet")
@@ -75,9 +75,12 @@ def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]])
     if fragment.exact_filter:
         try:
             frame = pl.SQLContext(fragment=frame).execute(f"SELECT * FROM fragment WHERE {fragment.exact_filter}", eager=True)
-        except pl.exceptions.PolarsError as e:
-            raise DataError(
-                f"source {fragment.source.name!r}, period {fragment.label}: the exact filter failed: {str(e).splitlines()[0]}",
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as e:  # a Rust panic is no Exception
+            nested = "recursion limit exceeded" in str(e)
+            cls = NotSupportedError if nested else DataError
+            what = "the condition is nested too deeply for Polars' SQL (about 50 levels)" if nested else str(e).splitlines()[0]
+            raise cls(
+                f"source {fragment.source.name!r}, period {fragment.label}: the exact filter after the read failed: {what}",
                 source=fragment.source.name,
                 period=fragment.label,
             ) from None

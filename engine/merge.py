@@ -19,7 +19,7 @@ import polars as pl
 import sqlglot
 from sqlglot.errors import SqlglotError
 
-from piot.errors import DataError, NotSupportedError
+from piot.errors import DataError, InternalError, NotSupportedError
 from piot.fragments import Scan
 from piot.merge_dialect import PolarsSQL
 from piot.merge_semantics import FAILURE_MARK
@@ -54,9 +54,13 @@ def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Seque
     context = pl.SQLContext(frames={name: frame.lazy() for name, frame in frames.items()}, register_globals=False)
     try:
         result = context.execute(merge_sql, eager=True)
-    except pl.exceptions.SQLInterfaceError as e:
-        raise NotSupportedError(f"the merge cannot run this query: {_first_line(e)}") from e
-    except pl.exceptions.SQLSyntaxError as e:
+    except pl.exceptions.PanicException as e:  # a Rust panic: not an Exception subclass
+        raise InternalError(f"the merge failed inside Polars (a bug in piot's checks or in Polars): {_first_line(e)}") from None
+    except (pl.exceptions.SQLInterfaceError, pl.exceptions.SQLSyntaxError) as e:
+        if "recursion limit exceeded" in str(e):
+            raise NotSupportedError(
+                "query nested too deeply for the merge: Polars' SQL reads expressions nested at most about 50 levels deep"
+            ) from None
         raise NotSupportedError(f"the merge cannot run this query: {_first_line(e)}") from e
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError, pl.exceptions.SchemaError) as e:
         raise merge_failure(e) from e

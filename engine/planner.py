@@ -17,22 +17,25 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from piot.bounds import Range, column_range
 from piot.connectors.introspect import TableInfo
 from piot.connectors.types import ColumnType
 from piot.errors import NotSupportedError, ProgrammingError
 from piot.filters import scan_filters
 from piot.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
 from piot.join_keys import align_equality_types
+from piot.literals import check_time_literals, infinite_literal, invalid_literal, is_infinity_text, replace_infinite_times
 from piot.merge_dialect import PolarsSQL
 from piot.merge_semantics import postgres_semantics
 from piot.normalize import normalize
-from piot.periods import UNITS, Period, choose_unit, split_range
+from piot.periods import MAX_PERIODS, Period
 from piot.exactness import Exactness, PushDecision, semantics_of
 from piot.pushdown import Pushdown, decide
 from piot.statement import Statement
+from piot.split import SplitOptions, split_scan
+from piot.statistics import Statistics
 from piot.tables import Lookup, TableReference, find_frame_column, frame_columns, resolve_tables, schema_key
-from piot.timefold import column_literal
+from piot.timefold import column_literal, parse_time_text
+from piot.type_limits import check_decimal_types
 from piot.zones import zone_for
 
 #: the dialect the merge SQL is written in: PostgreSQL's, as Polars' SQL engine reads it.
@@ -47,11 +50,18 @@ class PlanOptions:
         time_unit: default unit for tables without one in the catalog (None means auto).
         split: False reads every table whole (one fragment per table reference).
         timezone: the zone wall times meet instants in (TIMESTAMPTZ columns, their periods).
+        max_periods: the most fragments one scan is cut into (the unit is coarsened past it).
     """
 
     time_unit: str | None = None
     split: bool = True
     timezone: str = "UTC"
+    max_periods: int = MAX_PERIODS
+
+    @property
+    def split_options(self) -> SplitOptions:
+        """The settings the split of each scan needs."""
+        return SplitOptions(self.time_unit, self.split, self.max_periods, self.timezone)
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,15 @@ class Plan:
         return tuple(f for scan in self.scans for f in scan.fragments)
 
 
-def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = PlanOptions()) -> Plan:
-    """Build the :class:`Plan` of a parsed statement."""
-    query, references = resolve_tables(normalize(statement.query.copy()), lookup)
+def plan_statement(
+    statement: Statement, lookup: Lookup, options: PlanOptions = PlanOptions(), statistics: Statistics | None = None
+) -> Plan:
+    """Build the :class:`Plan` of a parsed statement.
+
+    ``statistics`` answers the queries that find where a far-bounded scan's rows are (see
+    :mod:`piot.statistics`); without it such a scan is cut coarser instead.
+    """
+    query, references = resolve_tables(normalize(check_decimal_types(check_time_literals(statement.query.copy()))), lookup)
     query = _name_outputs(query, statement.dialect)
     schema = {ref.scan_name: {schema_key(name): c.type.sql for name, c in frame_columns(ref.table).items()} for ref in references}
     try:
@@ -84,7 +100,8 @@ def plan_statement(statement: Statement, lookup: Lookup, options: PlanOptions = 
     _check_correlations(scopes)
     tables = {ref.scan_name: ref.table for ref in references}
     _type_date_literals(scopes, tables, zone_for(options.timezone))
-    reads = [_scan_read(ref, scopes, options, tables) for ref in references]
+    replace_infinite_times(qualified)
+    reads = [_scan_read(ref, scopes, options, tables, statistics) for ref in references]
     _share_columns(reads)
     scans = tuple(_build_scan(read) for read in reads)
     try:
@@ -250,7 +267,9 @@ class _ScanRead:
         return (self.ref.table.qualified_name, filters, self.split.column, tuple(self.periods))
 
 
-def _scan_read(ref: TableReference, scopes: list[Scope], options: PlanOptions, tables: dict[str, TableInfo]) -> _ScanRead:
+def _scan_read(
+    ref: TableReference, scopes: list[Scope], options: PlanOptions, tables: dict[str, TableInfo], statistics: Statistics | None
+) -> _ScanRead:
     scope, alias = _scope_of(ref.scan_name, scopes)
     table = ref.table
     types = {name: c.type for name, c in frame_columns(table).items()}
@@ -258,7 +277,7 @@ def _scan_read(ref: TableReference, scopes: list[Scope], options: PlanOptions, t
     own_conjuncts = scan_filters(scope.expression, alias, _type_of(scope, tables))
     semantics = semantics_of(table.source.kind.name)
     decisions = [(c, decide(c, types, semantics)) for c in own_conjuncts]
-    split, periods = _split(table, types, own_conjuncts, alias, options)
+    split, periods = split_scan(table, types, own_conjuncts, alias, options.split_options, statistics)
     return _ScanRead(ref, alias, needed, decisions, split, periods)
 
 
@@ -375,6 +394,11 @@ def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo], zone:
                     typed = column_literal(operand, found.type.sql, zone)
                     if typed is not None:
                         operand.replace(typed)
+                    elif isinstance(operand, exp.Literal) and operand.is_string and parse_time_text(operand.this) is None:
+                        if is_infinity_text(operand.this):
+                            operand.replace(infinite_literal(operand.this, is_date=found.type.sql == "DATE"))
+                        elif found.type.sql in ("DATE", "TIMESTAMP"):  # PostgreSQL reads the text as the column's type, and refuses it
+                            raise invalid_literal("date" if found.type.sql == "DATE" else "timestamp", operand)
 
 
 def _source_column(name: str, real_names: dict[str, str], *, as_real: bool = False, trim: bool = False) -> exp.Expression:
@@ -412,42 +436,3 @@ def _for_source(condition: exp.Expression, real_names: dict[str, str]) -> exp.Ex
 
 def _for_frame(condition: exp.Expression) -> exp.Expression:
     return condition.transform(lambda n: exp.column(n.name, quoted=True) if isinstance(n, exp.Column) else n, copy=True)
-
-
-def _split(
-    table: TableInfo, types: dict[str, ColumnType], own_conjuncts: list[exp.Expression], alias: str, options: PlanOptions
-) -> tuple[SplitDecision, list[Period | None]]:
-    """Choose the split column and cut its range into periods, or explain why not."""
-    settings = table.settings
-    configured = (find_frame_column(table, settings.date_column) or settings.date_column) if settings.date_column else None
-    if configured is not None and (configured not in types or not types[configured].is_temporal):
-        raise ProgrammingError(
-            f"catalog: date_column {settings.date_column!r} of {table.qualified_name} is not a DATE or TIMESTAMP column of that table"
-        )
-    if not options.split:
-        return SplitDecision(None, None, "splitting is turned off for this connection"), [None]
-    condition = exp.and_(*own_conjuncts) if own_conjuncts else None
-    zone = zone_for(options.timezone)
-    candidates = [configured] if configured else [name for name, t in types.items() if t.is_temporal]
-    ranges: dict[str, Range] = {}
-    for name in candidates:
-        if condition is not None:
-            kind = types[name].sql
-            found = column_range(condition, name, is_date=kind == "DATE", table=alias, zoned=kind == "TIMESTAMPTZ", zone=zone)
-            if found.two_sided:
-                ranges[name] = found
-    if not ranges:
-        what = f"{configured}" if configured else "any DATE or TIMESTAMP column"
-        return SplitDecision(None, None, f"not split: WHERE has no two-sided bound on {what}"), [None]
-    if len(ranges) > 1:
-        both = ", ".join(ranges)
-        return SplitDecision(None, None, f"not split: several date columns are bounded ({both}); set date_column in the catalog"), [None]
-    column, found = next(iter(ranges.items()))
-    assert found.lower is not None and found.upper is not None
-    unit = settings.time_unit or options.time_unit or "auto"
-    chosen = choose_unit(found.lower.value, found.upper.value) if unit == "auto" else unit
-    if chosen not in UNITS:
-        raise ProgrammingError(f"time_unit must be daily, monthly, yearly or auto, not {unit!r}")
-    periods = split_range(found.lower, found.upper, chosen, zone)  # type: ignore[arg-type]
-    reason = f"split {chosen} on {column}" + (" (auto)" if unit == "auto" else "")
-    return SplitDecision(column, chosen, reason), list(periods)

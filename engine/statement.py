@@ -30,6 +30,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
+from piot.nesting import check_nesting, flatten_parentheses
 from piot.policy import check_query
 from piot.timefold import fold_time
 from piot.zones import zone_for
@@ -63,11 +64,12 @@ def parse_statement(
     match = _EXPLAIN.match(sql)
     # blank the EXPLAIN keyword out rather than cutting it off, so error positions stay those of the user's text
     body = sql[: match.start("word")] + " " * len("explain") + sql[match.end("word") :] if match else sql
+    check_nesting(body, dialect)
     query = parse_read_only(body, dialect)
     named, count = _name_placeholders(body, dialect)
     if count:
         query = parse_read_only(named, dialect)
-    query = bind_parameters(query, parameters or (), expected=count)
+    query = flatten_parentheses(bind_parameters(query, parameters or (), expected=count))
     query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone))
     return Statement(query=query, explain=bool(match), dialect=dialect)
 

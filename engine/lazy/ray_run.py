@@ -21,7 +21,7 @@ from piot.bounds import Range
 from piot.lazy.bounds import bounds_for
 from piot.lazy.expr_reader import read_predicate
 from piot.lazy.on_ray import PeriodTask, decode, require_ray, run_periods, serialize_plan
-from piot.periods import Edge, Period, Unit, choose_unit, split_range
+from piot.periods import Edge, Period, Unit, choose_unit, fit_unit, split_range
 
 __all__ = ["RayJob", "RayRun", "missing_bound_message"]
 
@@ -87,7 +87,9 @@ def plan_periods(bounds: Range, time_unit: str) -> list[Period]:
         unit: Unit = choose_unit(bounds.lower.value, bounds.upper.value)
     else:
         unit = time_unit  # type: ignore[assignment]
-    return split_range(bounds.lower, bounds.upper, unit)
+    # a far bound is cut coarser rather than into thousands of periods
+    unit, every = fit_unit(bounds.lower.value, bounds.upper.value, unit)
+    return split_range(bounds.lower, bounds.upper, unit, every)
 
 
 def probe_period(bounds: Range) -> Period:

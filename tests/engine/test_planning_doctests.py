@@ -23,6 +23,10 @@ MODULES = [
     "piot.exactness",
     "piot.merge",
     "piot.policy",
+    "piot.statistics",
+    "piot.literals",
+    "piot.nesting",
+    "piot.type_limits",
 ]
 
 
