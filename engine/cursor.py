@@ -256,7 +256,7 @@ class Cursor:
             frame = engine.execute(plan, progress=progress, on_progress=notify)
         except Error as e:
             failure = redact_error(e, engine.catalog.redact)
-        except Exception as e:
+        except (Exception, pl.exceptions.PanicException) as e:  # a Rust panic is a BaseException
             if failed and e is failed[0]:
                 raise
             failure = unexpected_error(e, engine.catalog.redact)

@@ -11,6 +11,7 @@ after sorting.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 import connectorx
 import pyarrow as pa
 import pytest
+import sqlglot
 from corpus_data import KIND_PARAMS, Answer, CorpusSource, answer_from_arrow, answer_from_rows, assert_same, inline_parameters, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
@@ -116,12 +118,11 @@ def far_postgres(pg_session_url: str) -> FarSource:
 
 @pytest.fixture(scope="module")
 def far_mysql(mysql_session_url: str) -> FarSource:
-    from conftest import mysql_oracle_sql
-
     run_cli("mysql", mysql_session_url, _load_sql("mysql", FAR))
 
     def run(sql: str) -> Answer:
-        return answer_from_arrow(connectorx.read_sql(mysql_session_url, mysql_oracle_sql(sql), return_type="arrow"))
+        mysql = re.sub(r"\bAS DATETIME\)", "AS DATETIME(6))", sqlglot.transpile(sql, read="postgres", write="mysql")[0])
+        return answer_from_arrow(connectorx.read_sql(mysql_session_url, mysql, return_type="arrow"))
 
     return FarSource("mysql", mysql_session_url, FAR, run)
 
