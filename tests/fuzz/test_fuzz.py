@@ -34,14 +34,10 @@ KNOWN: dict[int, str] = {
     58: "ln(0) is computed (as -inf) where PostgreSQL raises 'cannot take logarithm of zero' (issue 8, section 1)",
     92: "quantity::smallint * 1000 wraps around in 16 bits (-10824) where PostgreSQL widens smallint * integer to "
     "integer (579000): a wrong answer (issue 8, section 1)",
-    112: "46+ nested parentheses (here 300 around a literal in a subquery) raise RecursionError as InternalError; "
-    "PostgreSQL answers or raises a plain error (issue 8, section 6)",
 }
 #: case seeds that hang on main: not run (a hang would hold the suite), listed with the reason
 KNOWN_HANGS: dict[int, str] = {
     40: "an IN list of 5,000 integers in a CTE: planning takes longer than the deadline (issue 8, section 6)",
-    63: "trade_date BETWEEN '0001-01-01' AND '2024-02-29' plans ~24,000 monthly fragments and does not end within the "
-    "deadline, nor stop at cancel() while planning (issue 8, section 6)",
 }
 
 SEEDS = seed_templates()
