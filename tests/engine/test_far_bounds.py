@@ -23,7 +23,7 @@ import pyarrow as pa
 import pytest
 import sqlglot
 from corpus_data import KIND_PARAMS, Answer, CorpusSource, answer_from_arrow, answer_from_rows, assert_same, inline_parameters, run_cli
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import piot
@@ -237,6 +237,7 @@ def test_infinite_bounds_are_answered_on_postgres(
 _DAYS = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
 
 
+@settings(deadline=None, max_examples=60)
 @given(_DAYS, _DAYS, st.sampled_from(UNITS))
 def test_count_periods_counts_what_split_range_cuts(a: dt.date, b: dt.date, unit: str) -> None:
     lower, upper = sorted((dt.datetime.combine(a, dt.time()), dt.datetime.combine(b, dt.time())))
@@ -246,6 +247,7 @@ def test_count_periods_counts_what_split_range_cuts(a: dt.date, b: dt.date, unit
     assert len(cut) <= count_periods(lower, upper, unit)  # type: ignore[arg-type]
 
 
+@settings(deadline=None, max_examples=60)
 @given(_DAYS, _DAYS, st.sampled_from(UNITS), st.integers(min_value=2, max_value=2000))
 def test_fit_unit_keeps_within_the_limit(a: dt.date, b: dt.date, unit: str, limit: int) -> None:
     lower, upper = sorted((dt.datetime.combine(a, dt.time()), dt.datetime.combine(b, dt.time())))
@@ -254,6 +256,7 @@ def test_fit_unit_keeps_within_the_limit(a: dt.date, b: dt.date, unit: str, limi
     assert len(split_range(Edge(lower, True), Edge(upper, True), fitted, every)) <= limit + 1
 
 
+@settings(deadline=None, max_examples=60)
 @given(_DAYS, _DAYS, _DAYS, _DAYS, st.sampled_from(UNITS), st.booleans(), st.booleans())
 def test_split_within_covers_the_whole_range_once(
     a: dt.date, b: dt.date, c: dt.date, e: dt.date, unit: str, low_in: bool, high_in: bool
