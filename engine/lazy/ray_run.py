@@ -89,7 +89,7 @@ def plan_periods(bounds: Range, time_unit: str) -> list[Period]:
         unit = time_unit  # type: ignore[assignment]
     # a far bound is cut coarser rather than into thousands of periods
     unit, every = fit_unit(bounds.lower.value, bounds.upper.value, unit)
-    return split_range(bounds.lower, bounds.upper, unit, every)
+    return split_range(bounds.lower, bounds.upper, unit, every=every)
 
 
 def probe_period(bounds: Range) -> Period:

@@ -253,7 +253,7 @@ def test_fit_unit_keeps_within_the_limit(a: dt.date, b: dt.date, unit: str, limi
     lower, upper = sorted((dt.datetime.combine(a, dt.time()), dt.datetime.combine(b, dt.time())))
     fitted, every = fit_unit(lower, upper, unit, limit)  # type: ignore[arg-type]
     assert UNITS.index(fitted) >= UNITS.index(unit)  # type: ignore[arg-type]
-    assert len(split_range(Edge(lower, True), Edge(upper, True), fitted, every)) <= limit + 1
+    assert len(split_range(Edge(lower, True), Edge(upper, True), fitted, every=every)) <= limit + 1
 
 
 @settings(deadline=None, max_examples=60)
