@@ -50,7 +50,10 @@ def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Seque
     ...
     piot.errors.NotSupportedError: table function read_csv() is not allowed: FROM may read only catalog tables, the query's CTEs, subqueries and VALUES (line 1, column 15)
     """
-    check_merge_sql(merge_sql, frames.keys())
+    try:
+        check_merge_sql(merge_sql, frames.keys())
+    except RecursionError:
+        raise NotSupportedError("query nested too deeply for the merge: write it with fewer nested expressions") from None
     context = pl.SQLContext(frames={name: frame.lazy() for name, frame in frames.items()}, register_globals=False)
     try:
         result = context.execute(merge_sql, eager=True)
