@@ -4,6 +4,8 @@ A catalog is a TOML file or the same structure as a dict::
 
     [sources.pg]
     url = "postgresql://reader:${PG_PASSWORD}@db.internal:5432/markets"
+    connect_timeout = 4           # seconds to connect and get an answer (0: no limit)
+    query_timeout = 600           # seconds any one read of this source may run (0: no limit)
     [sources.pg.tables."public.trades"]
     date_column = "trade_date"
     time_unit = "monthly"
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from piot.connectors.kinds import SourceKind, kind_for_url
+from piot.connectors.limits import DEFAULT_CONNECT_TIMEOUT, check_timeout_setting
 from piot.connectors.redact import redact_text, url_secrets
 from piot.errors import ProgrammingError
 
@@ -65,6 +68,9 @@ class Source:
         tables: per-table settings from the catalog.
         env_values: values substituted for ``${NAME}`` in the URL, hidden like passwords.
         system_schemas: queries may read the source's system schemas and tables.
+        connect_timeout: seconds the source has to accept a connection and answer before
+            a read fails with OperationalError; None waits as long as the driver does.
+        query_timeout: seconds any one read of this source may run; None for no limit.
     """
 
     name: str
@@ -73,6 +79,8 @@ class Source:
     tables: Mapping[str, TableSettings] = field(default_factory=dict, repr=False)
     env_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
     system_schemas: bool = field(default=False, repr=False)
+    connect_timeout: float | None = field(default=DEFAULT_CONNECT_TIMEOUT, repr=False)
+    query_timeout: float | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"Source(name={self.name!r}, url={self.display_url!r})"
@@ -199,7 +207,21 @@ def _source(name: str, spec: Any, origin: str, base: Path) -> Source:
     system_schemas = spec.get("system_schemas", False)
     if not isinstance(system_schemas, bool):
         raise ProgrammingError(f"{where}: system_schemas must be true or false")
-    return Source(name=name, url=url, kind=kind, tables=tables, env_values=env_values, system_schemas=system_schemas)
+    try:
+        connect_timeout = check_timeout_setting(spec.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), "connect_timeout")
+        query_timeout = check_timeout_setting(spec.get("query_timeout"), "query_timeout")
+    except ValueError as e:
+        raise ProgrammingError(f"{where}: {e}") from None
+    return Source(
+        name=name,
+        url=url,
+        kind=kind,
+        tables=tables,
+        env_values=env_values,
+        system_schemas=system_schemas,
+        connect_timeout=connect_timeout,
+        query_timeout=query_timeout,
+    )
 
 
 def _table_settings(spec: Any, where: str) -> TableSettings:
