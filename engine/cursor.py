@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from piot.catalog_statements import answer as answer_catalog_statement
 from piot.catalog_statements import parse_catalog_statement
+from piot.connectors.limits import ReadControl, controlled
 from piot.errors import (
     Error,
     InterfaceError,
@@ -201,15 +202,19 @@ class Cursor:
 
         Raises:
             InterfaceError: closed cursor, a mapping, or the wrong number of parameters.
-            OperationalError: ``query cancelled`` after :meth:`cancel`, or a source failing.
+            OperationalError: ``query cancelled`` after :meth:`cancel`, ``query timeout of N s
+                exceeded`` past the connection's ``query_timeout``, or a source failing (down,
+                silent or refusing the login past its ``connect_timeout``) named in the message.
         """
         self._check_open()
         bound = _parameter_sequence(parameters)
         self._drop_result()
         progress = self.progress = QueryProgress()
         callback = on_progress or self.on_progress
+        control = ReadControl.starting(self.connection.engine.options.query_timeout, progress.cancelled.is_set)
         try:
-            frame = self._run(operation, bound, progress, callback)
+            with controlled(control):
+                frame = self._run(operation, bound, progress, callback)
         except BaseException as e:
             stopped = progress.cancelled.is_set() or isinstance(e, KeyboardInterrupt)
             progress._end("cancelled" if stopped else "failed")
@@ -278,8 +283,10 @@ class Cursor:
     def cancel(self) -> None:
         """Stop the running query from any thread: its ``execute`` raises OperationalError('query cancelled').
 
-        No more Ray tasks are submitted; the few in flight finish on their own and are dropped.
-        Nothing happens when no query is running.
+        Works at every stage: while a source is being connected to or read for planning, and
+        while fragments run. No more Ray tasks are submitted, and the tasks in flight stop
+        waiting for their sources and return at once (a source may still finish the statement
+        it was sent, up to its statement timeout). Nothing happens when no query is running.
         """
         progress = self.progress
         if progress is not None and not progress.done:

@@ -186,6 +186,7 @@ def connect(
     split: bool = True,
     timezone: str = "UTC",
     max_fragments: int = MAX_PERIODS,
+    query_timeout: float | None = None,
 ) -> Connection:
     """Open a connection on a catalog (a TOML path or a dict).
 
@@ -205,6 +206,9 @@ def connect(
             columns are cut in: an IANA name (``Europe/Berlin``), ``UTC`` or an offset (``+05:30``).
         max_fragments: the most fragments one table reference is cut into; a range that
             would need more is closed to where the rows are, then split coarser.
+        query_timeout: seconds a query may run, planning included; past it the query fails
+            with OperationalError and its fragments stop (None or 0: no limit). A source's
+            own ``query_timeout`` in the catalog bounds each of its reads too.
     """
     options = EngineOptions(
         ray_address=ray_address,
@@ -216,5 +220,6 @@ def connect(
         split=split,
         timezone=timezone,
         max_fragments=max_fragments,
+        query_timeout=query_timeout,
     )
     return Connection(Engine(catalog, options))

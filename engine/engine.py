@@ -12,6 +12,7 @@ import sqlglot
 
 from piot.connectors.catalog import TIME_UNITS, Catalog, load_catalog
 from piot.connectors.introspect import SchemaCache
+from piot.connectors.limits import check_timeout_setting
 from piot.connectors.statistics import StatisticsCache
 from piot.errors import ProgrammingError
 from piot.execute import RETURN_FORMATS, Progress, execute_scans
@@ -36,9 +37,14 @@ class EngineOptions:
     split: bool = True
     timezone: str = "UTC"
     max_fragments: int = MAX_PERIODS
+    query_timeout: float | None = None
 
     def __post_init__(self) -> None:
         zone_for(self.timezone)  # an unknown zone is refused when connecting
+        try:
+            object.__setattr__(self, "query_timeout", check_timeout_setting(self.query_timeout, "query_timeout"))
+        except ValueError as e:
+            raise ProgrammingError(str(e)) from None
         if self.time_unit is not None and self.time_unit not in TIME_UNITS:
             raise ProgrammingError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {self.time_unit!r}")
         if self.return_as not in RETURN_FORMATS:

@@ -4,6 +4,11 @@ Only small picklable values cross the Ray boundary: a :class:`TaskSpec` in, and 
 rows out as an Arrow table, Arrow IPC bytes or Parquet bytes (``return_as``). At most
 ``max_concurrency`` tasks are in flight. Many tiny fragments of one scan share a task
 (at most :data:`MAX_TASKS_PER_SCAN` tasks per scan), each still reading only its window.
+
+A query that is cancelled, times out or fails puts its id on the cancel board
+(:func:`piot.runtime.cancel_board`); its tasks still running or queued see it while they wait
+for their source and return at once, so they stop holding the cluster. A task hands piot's
+own errors back as a value (:class:`TaskFailure`), never as a raised task error.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ import io
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
+from piot.connectors.limits import ReadControl, controlled, current_control
 from piot.connectors.read import read_arrow
 from piot.errors import DataError, Error, NotSupportedError, OperationalError, redact_error
 from piot.fragments import Fragment, Scan
@@ -25,6 +32,20 @@ from piot.fragments import Fragment, Scan
 RETURN_FORMATS = ("arrow", "ipc", "parquet")
 #: a scan with more fragments than this runs several fragments per task.
 MAX_TASKS_PER_SCAN = 256
+#: how often the driver looks at the query's cancel flag and deadline while tasks run, in seconds.
+WAIT_SECONDS = 0.1
+#: how often a task asks the cancel board about its query while it waits for a source, in seconds.
+BOARD_POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class TaskLimits:
+    """What a task needs to stop in time: its query's id and cancel board, and the time left."""
+
+    query_id: str = ""
+    board: Any = None
+    seconds_left: float | None = None
+    query_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,14 @@ class TaskSpec:
     fragments: tuple[Fragment, ...]
     schema: tuple[tuple[str, pl.DataType], ...]
     return_as: str = "arrow"
+    limits: TaskLimits = TaskLimits()
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """A piot error a task returns instead of raising (it reaches the driver as it is)."""
+
+    error: Error
 
 
 @dataclass
@@ -90,13 +119,21 @@ def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]])
 def run_task(spec: TaskSpec) -> Any:
     """The body of one Ray task: read its fragments and encode the rows per ``return_as``.
 
-    What it raises is what Ray pickles back to the driver, so it is a piot error already
-    redacted with the source's secrets, raised with no chain.
+    Reads stop at the query's deadline or once the query is on the cancel board. A failure
+    comes back as a :class:`TaskFailure` holding a piot error already redacted with the
+    source's secrets and with no chain, so what Ray pickles back to the driver holds none; it
+    is returned rather than raised, so that tasks the driver has dropped leave no unhandled
+    task error behind.
     """
     source = spec.fragments[0].source
+    limits = spec.limits
+    cancelled = _BoardPoll(limits.board, limits.query_id) if limits.board is not None else _never
+    deadline = None if limits.seconds_left is None else time.monotonic() + limits.seconds_left
+    control = ReadControl(deadline, limits.query_timeout, cancelled)
     failure: Error | None = None
     try:
-        frames = [read_fragment(f, spec.schema) for f in spec.fragments]
+        with controlled(control):
+            frames = [read_fragment(f, spec.schema) for f in spec.fragments]
         return encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
     except Error as e:
         failure = redact_error(e, source.redact)
@@ -107,7 +144,37 @@ def run_task(spec: TaskSpec) -> Any:
         detail = source.redact(f"{type(e).__name__}: {text[-1]}" if text else type(e).__name__)
         label = spec.fragments[0].label
         failure = OperationalError(f"source {source.name!r}, period {label}: the task failed: {detail}", source=source.name, period=label)
-    raise failure
+    return TaskFailure(failure)
+
+
+def _never() -> bool:
+    return False
+
+
+class _BoardPoll:
+    """Whether a query is on the cancel board, asked at most every BOARD_POLL_SECONDS and never waited for.
+
+    The first question goes out only after BOARD_POLL_SECONDS, so quick reads never ask.
+    """
+
+    def __init__(self, board: Any, query_id: str) -> None:
+        self.board, self.query_id = board, query_id
+        self.answer = False
+        self.pending: Any = None
+        self.asked = time.monotonic()
+
+    def __call__(self) -> bool:
+        import ray
+
+        if self.answer:
+            return True
+        if self.pending is not None:
+            ready, _ = ray.wait([self.pending], timeout=0)
+            if ready:
+                self.answer, self.pending = bool(ray.get(ready[0])), None
+        if self.pending is None and time.monotonic() - self.asked >= BOARD_POLL_SECONDS:
+            self.pending, self.asked = self.board.is_cancelled.remote(self.query_id), time.monotonic()
+        return self.answer
 
 
 def encode(frame: pl.DataFrame, return_as: str) -> Any:
@@ -137,7 +204,7 @@ def decode(payload: Any, return_as: str) -> pl.DataFrame:
     return pl.read_parquet(io.BytesIO(payload))
 
 
-def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
+def task_specs(scan: Scan, return_as: str, limits: TaskLimits = TaskLimits()) -> list[TaskSpec]:
     """Group a scan's fragments into tasks: one each, or consecutive batches past the task limit.
 
     >>> from piot.fragments import SplitDecision
@@ -147,7 +214,8 @@ def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
     """
     size = max(1, math.ceil(len(scan.fragments) / MAX_TASKS_PER_SCAN))
     return [
-        TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as) for i in range(0, len(scan.fragments), size)
+        TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as, limits)
+        for i in range(0, len(scan.fragments), size)
     ]
 
 
@@ -172,15 +240,24 @@ def execute_scans(
     progress: Progress | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, list[pl.DataFrame]]:
-    """Run every fragment of ``scans`` on Ray; return each scan's frames in period order."""
+    """Run every fragment of ``scans`` on Ray; return each scan's frames in period order.
+
+    The current :class:`~piot.connectors.limits.ReadControl` (set by the cursor) gives the
+    query's deadline; ``progress.cancelled`` stops it. Either way, and on any failure, the
+    tasks still running are told to stop through the cancel board.
+    """
     import ray
 
+    from piot.runtime import cancel_board
+
     progress = progress or Progress()
+    control = current_control()
     reads = first_alike(scans)
     distinct = distinct_scans(scans)
     specs = [(scan.name, spec) for scan in distinct for spec in task_specs(scan, return_as)]
     progress.fragments_total = sum(len(scan.fragments) for scan in distinct)
     remote = _remote_task().options(**dict(remote_options or {}))
+    board, query_id = cancel_board(), uuid.uuid4().hex
     results: dict[int, pl.DataFrame] = {}
     in_flight: dict[Any, int] = {}
 
@@ -194,22 +271,28 @@ def execute_scans(
             if on_progress is not None:
                 on_progress(progress)
 
+    def wait_one() -> None:
+        ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=WAIT_SECONDS)
+        waiting = [specs[index][1] for ref, index in in_flight.items() if ref not in ready]
+        _check_cancel(progress, control, waiting[0] if waiting else None)
+        collect(ready)
+
     try:
         for index, (_, spec) in enumerate(specs):
             while len(in_flight) >= max(1, max_concurrency):
-                ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
-                _check_cancel(progress)
-                collect(ready)
-            in_flight[remote.remote(spec)] = index
+                wait_one()
+            _check_cancel(progress, control)
+            limits = TaskLimits(query_id, board, control.remaining(), control.query_timeout)
+            in_flight[remote.remote(TaskSpec(spec.fragments, spec.schema, spec.return_as, limits))] = index
         while in_flight:
-            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=0.5)
-            _check_cancel(progress)
-            collect(ready)
+            wait_one()
     except BaseException:
-        # Stop here and drop the tasks still in flight (at most max_concurrency, one fragment
-        # each): they finish on their own. They are not ray.cancel()ed, because a cancel that
-        # races a task's completion aborts the whole driver process in Ray's core worker
-        # ("Tried to complete task that was not pending", ray-project/ray#54846).
+        # Tell the tasks still in flight to stop (they return at their next look at the board)
+        # and drop them. They are not ray.cancel()ed, because a cancel that races a task's
+        # completion aborts the whole driver process in Ray's core worker ("Tried to complete
+        # task that was not pending", ray-project/ray#54846).
+        if in_flight:
+            board.cancel.remote(query_id)
         in_flight.clear()
         raise
     by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in distinct}
@@ -238,9 +321,19 @@ def first_alike(scans: Sequence[Scan]) -> dict[str, str]:
     return first
 
 
-def _check_cancel(progress: Progress) -> None:
-    if progress.cancelled.is_set():
+def _check_cancel(progress: Progress, control: ReadControl, waiting: TaskSpec | None = None) -> None:
+    """Raise if the query was cancelled or is past its deadline (naming a fragment it still waits for)."""
+    if progress.cancelled.is_set() or control.cancelled():
         raise OperationalError("query cancelled")
+    remaining = control.remaining()
+    if remaining is not None and remaining <= 0:
+        message = f"query timeout of {control.query_timeout:g} s exceeded"
+        if waiting is None:
+            raise OperationalError(message)
+        first = waiting.fragments[0]
+        raise OperationalError(
+            f"source {first.source.name!r}, period {first.label}: {message}", source=first.source.name, period=first.label
+        )
 
 
 def _get(ref: Any, spec: TaskSpec) -> Any:
@@ -254,7 +347,7 @@ def _get(ref: Any, spec: TaskSpec) -> Any:
     first = spec.fragments[0]
     failure: Error | None = None
     try:
-        return ray.get(ref)
+        payload = ray.get(ref)
     except ray.exceptions.RayTaskError as e:
         cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else None
         if isinstance(cause, Error):
@@ -274,5 +367,8 @@ def _get(ref: Any, spec: TaskSpec) -> Any:
             source=first.source.name,
             period=first.label,
         )
-    assert failure is not None
-    raise failure  # outside the except blocks: Ray's exception (and its remote traceback text) is not chained
+    if failure is not None:
+        raise failure  # outside the except blocks: Ray's exception (and its remote traceback text) is not chained
+    if isinstance(payload, TaskFailure):
+        raise redact_error(payload.error, first.source.redact)
+    return payload

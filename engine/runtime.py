@@ -2,12 +2,15 @@
 
 This is the one module that starts Ray. On a laptop Ray starts locally by itself;
 ``ray_address=`` or the ``RAY_ADDRESS`` environment variable joins a cluster instead.
+It also keeps the cancel board: a small actor that running tasks ask whether their query
+was cancelled (tasks are never ``ray.cancel``-ed, see :func:`cancel_board`).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -126,3 +129,48 @@ def _requested_resources(options: Mapping[str, Any]) -> dict[str, float]:
 
 def _describe(resources: Mapping[str, float], keys: Mapping[str, float]) -> str:
     return ", ".join(f"{key}={resources.get(key, 0.0):g}" for key in keys) or "nothing"
+
+
+# -- the cancel board -----------------------------------------------------------------------
+class CancelBoard:
+    """The body of the cancel board actor: the ids of the queries cancelled lately.
+
+    Tasks are told to stop through this board rather than with ``ray.cancel``: a cancel that
+    races a task's completion aborts the whole driver process in Ray's core worker ("Tried to
+    complete task that was not pending", ray-project/ray#54846). A task asks the board while
+    it waits for its source and returns as soon as its query is on it.
+    """
+
+    KEPT = 4096  # ids remembered; a query's tasks end long before thousands of later cancels
+
+    def __init__(self) -> None:
+        self._cancelled: OrderedDict[str, None] = OrderedDict()
+
+    def cancel(self, query_id: str) -> None:
+        """Put ``query_id`` on the board."""
+        self._cancelled[query_id] = None
+        while len(self._cancelled) > self.KEPT:
+            self._cancelled.popitem(last=False)
+
+    def is_cancelled(self, query_id: str) -> bool:
+        """Whether ``query_id`` was cancelled."""
+        return query_id in self._cancelled
+
+
+_BOARD: tuple[str, Any] | None = None  # (Ray job id, actor handle) of this driver
+
+
+def cancel_board() -> Any:
+    """This driver's cancel board actor (created on first use; it takes no CPU).
+
+    Creating it does not wait for it to start: calls made before it is up wait in its queue.
+    """
+    import ray
+
+    global _BOARD
+    job = ray.get_runtime_context().get_job_id()
+    with _STARTING:
+        if _BOARD is None or _BOARD[0] != job:
+            actor = ray.remote(num_cpus=0, max_concurrency=64, max_restarts=-1)(CancelBoard)
+            _BOARD = (job, actor.remote())
+        return _BOARD[1]
