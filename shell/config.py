@@ -9,6 +9,7 @@ Example file::
     history_size = 5000     # statements kept in the history file
     history_file = "~/.local/share/piot/history"
     timezone = "UTC"        # zone of CURRENT_DATE / NOW() and of TIMESTAMPTZ periods (--timezone)
+    query_timeout = 0       # seconds a query may run; 0 means no limit
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Preferences:
     history_size: int = 5000
     history_file: str = DEFAULT_HISTORY
     timezone: str = "UTC"
+    query_timeout: float = 0.0
 
     @property
     def history_path(self) -> Path:
@@ -78,19 +80,20 @@ def preferences_from(data: Mapping[str, Any], origin: str = "<dict>") -> Prefere
     >>> preferences_from({"colour": "red"}, "c.toml")
     Traceback (most recent call last):
     ...
-    piot.errors.ProgrammingError: config file 'c.toml': unknown setting 'colour' (known: format, row_limit, timing, expanded, history_size, history_file, timezone)
+    piot.errors.ProgrammingError: config file 'c.toml': unknown setting 'colour' (known: format, row_limit, timing, expanded, history_size, history_file, timezone, query_timeout)
     """
     known = {f.name: f for f in fields(Preferences)}
     where = f"config file {origin!r}"
     for key, value in data.items():
         if key not in known:
             raise ProgrammingError(f"{where}: unknown setting {key!r} (known: {', '.join(known)})")
-        expected = {"str": str, "int": int, "bool": bool}[str(known[key].type)]
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ProgrammingError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
+        expected = {"str": str, "int": int, "bool": bool, "float": (int, float)}[str(known[key].type)]
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            name = "number" if isinstance(expected, tuple) else expected.__name__
+            raise ProgrammingError(f"{where}: {key} must be a {name}, not {value!r}")
     if data.get("format", "table") not in FORMATS:
         raise ProgrammingError(f"{where}: format must be one of {', '.join(FORMATS)}, not {data['format']!r}")
-    for key in ("row_limit", "history_size"):
+    for key in ("row_limit", "history_size", "query_timeout"):
         if data.get(key, 0) < 0:
             raise ProgrammingError(f"{where}: {key} must be 0 or more, not {data[key]}")
     if "timezone" in data:
@@ -98,4 +101,4 @@ def preferences_from(data: Mapping[str, Any], origin: str = "<dict>") -> Prefere
             zone_for(data["timezone"])
         except ProgrammingError as e:
             raise ProgrammingError(f"{where}: {e.message}") from None
-    return Preferences(**data)
+    return Preferences(**{key: float(value) if key == "query_timeout" else value for key, value in data.items()})

@@ -56,6 +56,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timezone", help="zone of CURRENT_DATE/NOW() and of TIMESTAMPTZ periods, e.g. Europe/Berlin (default: the config's, else UTC)"
     )
+    parser.add_argument(
+        "--query-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a query that runs longer than this (default: the config file's query_timeout, else no limit)",
+    )
     return parser.parse_args(argv)
 
 
@@ -66,12 +72,14 @@ def _connect(args: argparse.Namespace, preferences: Preferences) -> piot.Connect
         catalog_path = generate_demo(Path(DEMO_DIR).expanduser())
     else:
         catalog_path = find_catalog(args.catalog)
+    query_timeout = args.query_timeout if args.query_timeout is not None else preferences.query_timeout
     return piot.connect(
         str(catalog_path),
         time_unit=args.time_unit,
         ray_address=args.ray_address,
         max_concurrency=args.max_concurrency,
         timezone=args.timezone or preferences.timezone,
+        query_timeout=query_timeout,
     )
 
 
