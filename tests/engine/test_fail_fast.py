@@ -9,6 +9,7 @@ fragments run, and the next query then starts at once. Only 127.0.0.1 is ever co
 from __future__ import annotations
 
 import dataclasses
+import doctest
 import os
 import socket
 import subprocess
@@ -24,6 +25,8 @@ import pytest
 from corpus_data import CorpusSource, answer_from_arrow, assert_same, run_cli
 
 import piot
+from piot.connectors import limits as limits_module
+from piot.connectors import read as read_module
 from piot.connectors.limits import DEFAULT_CONNECT_TIMEOUT
 
 #: the promise: a failing source is reported in under this many seconds by default.
@@ -263,6 +266,12 @@ def test_cancel_while_fragments_run_frees_the_cluster_for_the_next_query(
 
 
 # -- settings and the prompt ------------------------------------------------------------------
+@pytest.mark.parametrize("module", [limits_module, read_module])
+def test_module_doctests(module: Any) -> None:
+    result = doctest.testmod(module, verbose=False)
+    assert result.failed == 0 and result.attempted > 0
+
+
 @pytest.mark.parametrize("value", ["5", -1, True, float("nan")])
 @pytest.mark.parametrize("key", ["connect_timeout", "query_timeout"])
 def test_bad_timeouts_in_the_catalog_are_refused(key: str, value: Any) -> None:
