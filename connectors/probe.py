@@ -89,11 +89,14 @@ def _login_reason(source: Source, budget: float) -> str | None:
     import connectorx
 
     parts = urlsplit(source.connectorx_url)
-    parameters = dict(parse_qsl(parts.query, keep_blank_values=True))
-    parameters.update(_DIRECT_PARAMETERS[source.kind.name])
+    parameters = dict(_DIRECT_PARAMETERS[source.kind.name])
     if source.kind.name == "postgres":
         parameters["connect_timeout"] = str(max(1, round(budget)))
-    url = parts._replace(query=urlencode(parameters)).geturl()
+    # appended to the URL's own parameters as they are written: decoding and re-encoding
+    # them could change them (a ``+`` in ``options=-c+...``)
+    given = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    added = urlencode({name: value for name, value in parameters.items() if name not in given})
+    url = parts._replace(query="&".join(q for q in (parts.query, added) if q)).geturl()
     probe = exp.select(exp.alias_(exp.Literal.number(1), "x")).sql(dialect=source.kind.dialect)
     try:
         connectorx.partition_sql(url, probe, "x", 1)
