@@ -4,7 +4,9 @@ Names reach PostgreSQL as hex digits it decodes itself
 (``convert_from(decode('...', 'hex'), 'UTF8')``), so neither quotes nor backslashes
 (whatever ``standard_conforming_strings`` says) can end a literal. Every session connectorx
 opens is read-only (``default_transaction_read_only``), so a write fails in the server even
-if one ever got past piot's own checks.
+if one ever got past piot's own checks, and reads string literals as the SQL standard does
+(``standard_conforming_strings``), so the literals of fragment conditions mean what they say
+whatever the server, database or role has set.
 
 Example:
     >>> SQL.columns_query(None, "x' OR 1=1 --").sql.split("WHERE ")[1]
@@ -27,8 +29,9 @@ from piot.connectors.types import ColumnType, declared_type
 DIALECT = "postgres"
 DEFAULT_SCHEMA = "public"
 
-#: what every session runs with: no transaction may write.
-READ_ONLY_OPTION = "-c default_transaction_read_only=on"
+#: what every session runs with: no transaction may write, and a backslash in a string literal
+#: is a plain character (the literals piot writes into fragments are written for that reading).
+SESSION_OPTIONS = "-c default_transaction_read_only=on -c standard_conforming_strings=on"
 
 _COLUMNS = sqlglot.parse_one(
     "SELECT column_name AS name, CASE WHEN numeric_precision IS NOT NULL AND data_type IN ('numeric', 'decimal') "
@@ -98,15 +101,15 @@ class PostgresSql:
         return "pg_catalog" if table.lower().startswith("pg_") else None
 
     def connectorx_url(self, url: str) -> str:
-        """``url`` with ``options=-c default_transaction_read_only=on`` added to the user's own options.
+        """``url`` with :data:`SESSION_OPTIONS` after the user's own options, so that they win.
 
         >>> PostgresSql().connectorx_url("postgresql://u@h/db?sslmode=disable")
-        'postgresql://u@h/db?sslmode=disable&options=-c%20default_transaction_read_only%3Don'
+        'postgresql://u@h/db?sslmode=disable&options=-c%20default_transaction_read_only%3Don%20-c%20standard_conforming_strings%3Don'
         """
         parts = urlsplit(url)
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "options"]
         given = [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k == "options"]
-        query.append(("options", " ".join([*given, READ_ONLY_OPTION])))
+        query.append(("options", " ".join([*given, SESSION_OPTIONS])))
         return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
 
     def session_statements(self) -> tuple[str, ...]:

@@ -383,10 +383,10 @@ def test_settings_for_without_default_schema() -> None:
     [
         ("mariadb://root:pw@127.0.0.1:3306/test", "mysql://root:pw@127.0.0.1:3306/test"),
         ("mysql://root@127.0.0.1:3306/test", "mysql://root@127.0.0.1:3306/test"),
-        ("postgres://u@h/db", "postgresql://u@h/db?options=-c%20default_transaction_read_only%3Don"),
+        ("postgres://u@h/db", "postgresql://u@h/db?options=-c%20default_transaction_read_only%3Don%20-c%20standard_conforming_strings%3Don"),
         (
             "postgresql://u:p%40w@h/db?sslmode=disable&options=-c%20search_path%3Dx",
-            "postgresql://u:p%40w@h/db?sslmode=disable&options=-c%20search_path%3Dx%20-c%20default_transaction_read_only%3Don",
+            "postgresql://u:p%40w@h/db?sslmode=disable&options=-c%20search_path%3Dx%20-c%20default_transaction_read_only%3Don%20-c%20standard_conforming_strings%3Don",
         ),
     ],
 )

@@ -241,8 +241,7 @@ def test_postgres_names_read_alike_without_standard_conforming_strings(hostile: 
     """A server that reads backslashes as escapes (standard_conforming_strings=off) still gets names as data."""
     parts = urlsplit(hostile["postgres"])
     url = parts._replace(query="options=-c%20standard_conforming_strings%3Doff").geturl()
-    source = load_catalog({"sources": {"pg": {"url": url}}}).source("pg")
-    assert source_rows("postgres", source.connectorx_url, "SELECT current_setting('standard_conforming_strings') AS v") == [("off",)]
+    assert source_rows("postgres", url, "SELECT current_setting('standard_conforming_strings') AS v") == [("off",)]
     before = sequence_state("postgres", hostile["postgres"])
     with piot.connect({"sources": {"pg": {"url": url}}}) as conn:
         cursor = conn.cursor()
@@ -252,6 +251,27 @@ def test_postgres_names_read_alike_without_standard_conforming_strings(hostile: 
             _refused_as_missing(lambda: cursor.execute(f"DESCRIBE {name}"))
     assert sequence_state("postgres", hostile["postgres"]) == before
     assert postgres.text_value("a\\'b").sql("postgres").count("\\") == 0
+
+
+def test_postgres_fragment_literals_mean_what_they_say_whatever_the_server_set(
+    hostile: dict[str, str], ray_session: None
+) -> None:
+    """Values pushed into fragments are sqlglot literals: piot's sessions read them with standard_conforming_strings on.
+
+    With it off, ``'x\\'' OR ...`` would end the literal early and run the rest as SQL.
+    """
+    parts = urlsplit(hostile["postgres"])
+    url = parts._replace(query="options=-c%20standard_conforming_strings%3Doff").geturl()
+    source = load_catalog({"sources": {"pg": {"url": url}}}).source("pg")
+    assert source_rows("postgres", source.connectorx_url, "SELECT current_setting('standard_conforming_strings') AS v") == [("on",)]
+    column = exp.to_identifier("back\\slash", quoted=True).sql("postgres")
+    before = sequence_state("postgres", hostile["postgres"])
+    with piot.connect({"sources": {"pg": {"url": url}}}) as conn:
+        cursor = conn.cursor()
+        for value in (*VALUES, f"x\\' OR nextval('{SEQUENCE}') > 0 OR 'a' = '"):
+            got = cursor.execute(f"SELECT d FROM {piot_name('postgres')} WHERE {column} = ?", [value]).fetchall()
+            assert got == [(row[0],) for row in rows_for("postgres") if row[2] == value], value
+    assert sequence_state("postgres", hostile["postgres"]) == before
 
 
 def test_postgres_sessions_refuse_writes(hostile: dict[str, str]) -> None:
