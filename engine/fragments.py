@@ -145,10 +145,10 @@ def fragment_sql(
     'SELECT `price` FROM public.trades WHERE price > 1'
     """
     select = exp.select(*columns).from_(table)
-    if conditions:
-        select = select.where(exp.and_(*conditions))
+    if conditions:  # the conditions are the caller's own copies: no need to copy them again
+        select = select.where(exp.and_(*conditions, copy=False), copy=False)
     if dialect != "mysql":
-        return select.sql(dialect=dialect)
+        return select.sql(dialect=dialect, copy=False)
     for cast in list(select.find_all(exp.Cast)):
         if cast.to.is_type(exp.DataType.Type.TIMESTAMPTZ) and isinstance(cast.this, exp.Literal) and cast.this.is_string:
             instant = parse_time_text(cast.this.this)
@@ -159,4 +159,4 @@ def fragment_sql(
     for cast in select.find_all(exp.Cast):  # a plain DATETIME cast drops the microseconds of the bound
         if cast.to.is_type(exp.DataType.Type.TIMESTAMP):
             cast.set("to", exp.DataType.build("DATETIME(6)", dialect="mysql"))
-    return (UTC_SESSION if utc_session else "") + select.sql(dialect=dialect)
+    return (UTC_SESSION if utc_session else "") + select.sql(dialect=dialect, copy=False)

@@ -310,10 +310,13 @@ def _build_scan(read: _ScanRead) -> Scan:
     ]
     date_column = exp.column(real_names[split.column], quoted=True) if split.column else None
     holds_instants = any(t.sql == "TIMESTAMPTZ" for t in types.values())  # read them in a UTC session (MariaDB)
+    # written once per scan, copied per fragment: a long IN list must not be parsed once per period
+    source_conditions = [_for_source(d.tree, real_names) for _, d in pushed]  # type: ignore[arg-type]
+    frame_exact = [_for_frame(c) for c, d in pushed if d.exactness is Exactness.WIDENED]
     fragments = []
     for period in read.periods:
-        conditions = [_for_source(d.tree, real_names) for _, d in pushed]  # type: ignore[arg-type]
-        exact = [_for_frame(c) for c, d in pushed if d.exactness is Exactness.WIDENED]
+        conditions = [c.copy() for c in source_conditions]
+        exact = list(frame_exact)
         if period is not None and date_column is not None:
             is_date = types[split.column].sql == "DATE"  # type: ignore[index]
             # the window goes first: SQLite's planner takes the first range it meets on an indexed column

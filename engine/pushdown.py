@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlglot import exp
 
@@ -77,9 +78,9 @@ class Pushdown:
     exactness: Exactness
     reason: str = ""
 
-    @property
+    @cached_property
     def tree(self) -> exp.Expression | None:
-        """The condition as a sqlglot tree."""
+        """The condition as a sqlglot tree (parsed once; copy it before changing it)."""
         return exp.condition(self.condition, dialect="postgres") if self.condition is not None else None
 
 
