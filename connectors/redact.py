@@ -30,10 +30,12 @@ MASK = "***"
 #: secrets shorter than this are not searched for in text (they would mask every such letter).
 MIN_SECRET_LENGTH = 2
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<password>\S*)@")
+#: the repeats are bounded (a scheme or a key name is short) so that a long run of letters in a message, such as
+#: a huge literal quoted back in an error, costs linear time rather than quadratic.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]{0,63}://)(?P<user>[^:/@\s]*):(?P<password>\S*)@")
 #: a ``key=value`` whose key names a password or a token, in a URL query or a libpq-style string.
 _SECRET_ASSIGNMENT = re.compile(
-    r"(?P<key>\b[A-Za-z0-9_.\-]*(?:pass|pwd|secret|token)[A-Za-z0-9_.\-]*=)(?P<value>'[^']*'|\"[^\"]*\"|[^\s&;,'\")]*)",
+    r"(?P<key>\b[A-Za-z0-9_.\-]{0,64}(?:pass|pwd|secret|token)[A-Za-z0-9_.\-]{0,64}=)(?P<value>'[^']*'|\"[^\"]*\"|[^\s&;,'\")]*)",
     re.IGNORECASE,
 )
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
