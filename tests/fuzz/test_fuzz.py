@@ -32,9 +32,7 @@ KNOWN: dict[int, str] = {
     58: "ln(0) is computed (as -inf) where PostgreSQL raises 'cannot take logarithm of zero' (issue 8, section 1)",
 }
 #: case seeds that hang on main: not run (a hang would hold the suite), listed with the reason
-KNOWN_HANGS: dict[int, str] = {
-    40: "an IN list of 5,000 integers in a CTE: planning takes longer than the deadline (issue 8, section 6)",
-}
+KNOWN_HANGS: dict[int, str] = {}
 
 SEEDS = seed_templates()
 
