@@ -24,7 +24,9 @@ Each rewrite below uses the types sqlglot annotated on the query:
   a number is compared as PostgreSQL does, in double precision;
 - ``LIKE`` patterns with a backslash escape (``'b\\%'``: a literal ``%``) are matched as PostgreSQL
   matches them, as an anchored regular expression;
-- a text constant cast to a float that overflows (``'1e400'::float``) raises.
+- a text constant cast to a float that overflows (``'1e400'::float``) raises;
+- ``LN`` of zero or a negative number, ``SQRT`` of a negative number and ``EXP`` that
+  overflows raise instead of answering -inf, NaN or inf.
 
 Errors raised on purpose by the merge carry the marker :data:`FAILURE_MARK`, which
 ``merge.run_merge`` turns into a DataError with the message alone.
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 from sqlglot import exp
 
@@ -76,6 +79,8 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.E
             _checked_sum(node)
         elif isinstance(node, exp.Pow):
             node.replace(_checked_power(node))
+        elif isinstance(node, (exp.Ln, exp.Sqrt, exp.Exp)):
+            node.replace(_checked_domain(node))
         elif isinstance(node, exp.Like) and not node.args.get("escape"):
             _escaped_like(node)
         elif isinstance(node, exp.Cast):
@@ -205,6 +210,72 @@ def _checked_power(node: exp.Pow) -> exp.Expression:
         exp.LT(this=exp.Abs(this=exponent.copy()), expression=infinity.copy()),
     )
     return fail_when(overflow, f"value out of range: overflow in {node.sql(dialect='postgres')}", value, "DOUBLE")
+
+
+def _checked_domain(node: exp.Ln | exp.Sqrt | exp.Exp) -> exp.Expression:
+    """``LN``, ``SQRT`` and ``EXP`` failing where PostgreSQL fails, instead of answering -inf, NaN or inf.
+
+    >>> import sqlglot
+    >>> "cannot take square root of a negative number" in _checked_domain(sqlglot.parse_one("sqrt(x)")).sql()
+    True
+    """
+    argument = node.this
+    zero = exp.Literal.number(0)
+    if isinstance(node, exp.Exp):
+        infinity = exp.cast(exp.Literal.string("inf"), "DOUBLE")
+        failures = [
+            (
+                exp.and_(
+                    exp.EQ(this=exp.Abs(this=node.copy()), expression=infinity.copy()),
+                    exp.LT(this=exp.Abs(this=exp.cast(argument.copy(), "DOUBLE")), expression=infinity.copy()),
+                ),
+                "value out of range: overflow",
+            )
+        ]
+    elif isinstance(node, exp.Sqrt):
+        failures = [(exp.LT(this=argument.copy(), expression=zero), "cannot take square root of a negative number")]
+    else:
+        failures = [
+            (exp.EQ(this=argument.copy(), expression=zero.copy()), "cannot take logarithm of zero"),
+            (exp.LT(this=argument.copy(), expression=zero.copy()), "cannot take logarithm of a negative number"),
+        ]
+    constant = _numeric_constant(argument)
+    if constant is not None:  # PostgreSQL folds a constant call when it plans, so it fails even over no rows
+        _fail_on_constant(node, constant)
+    value: exp.Expression = node.copy()
+    for condition, message in failures:
+        value = fail_when(condition, message, value, "DOUBLE")
+    return value
+
+
+def _numeric_constant(node: exp.Expression) -> float | None:
+    """The value of a number literal, negated or parenthesised, else None.
+
+    >>> import sqlglot
+    >>> _numeric_constant(sqlglot.parse_one("-(2.5)")), _numeric_constant(sqlglot.parse_one("x"))
+    (-2.5, None)
+    """
+    node = node.unnest()
+    if isinstance(node, exp.Neg):
+        inner = _numeric_constant(node.this)
+        return -inner if inner is not None else None
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    return None
+
+
+def _fail_on_constant(node: exp.Ln | exp.Sqrt | exp.Exp, value: float) -> None:
+    if isinstance(node, exp.Ln) and value == 0:
+        raise DataError("cannot take logarithm of zero")
+    if isinstance(node, exp.Ln) and value < 0:
+        raise DataError("cannot take logarithm of a negative number")
+    if isinstance(node, exp.Sqrt) and value < 0:
+        raise DataError("cannot take square root of a negative number")
+    if isinstance(node, exp.Exp) and math.isfinite(value) and value > math.log(sys.float_info.max):
+        raise DataError("value out of range: overflow")
 
 
 def fail_when(condition: exp.Expression, message: str, value: exp.Expression, type_sql: str) -> exp.Expression:

@@ -28,9 +28,7 @@ DEADLINE = 30.0
 
 #: case seed -> what piot does instead (an xfail until its fix lands; one that passes is fixed: remove it).
 #: Not strict: a fix elsewhere may change how a fuzzed case ends, and an XPASS is good news, reported by -ra.
-KNOWN: dict[int, str] = {
-    58: "ln(0) is computed (as -inf) where PostgreSQL raises 'cannot take logarithm of zero' (issue 8, section 1)",
-}
+KNOWN: dict[int, str] = {}
 #: case seeds that hang on main: not run (a hang would hold the suite), listed with the reason
 KNOWN_HANGS: dict[int, str] = {}
 
