@@ -25,6 +25,10 @@ Each rewrite below uses the types sqlglot annotated on the query:
 - ``LIKE`` patterns with a backslash escape (``'b\\%'``: a literal ``%``) are matched as PostgreSQL
   matches them, as an anchored regular expression;
 - a text constant cast to a float that overflows (``'1e400'::float``) raises;
+- float ``+ - * /`` raise where PostgreSQL raises: an infinite result of finite operands
+  (overflow), and a zero product or quotient of non-zero finite operands (underflow);
+- a ``LIMIT`` or ``OFFSET`` past 64 bits or below zero raises; one the merge's row count can
+  never reach (2^32 - 1 and above) is written as 2^32 - 1, which Polars reads;
 - ``LN`` of zero or a negative number, ``SQRT`` of a negative number and ``EXP`` that
   overflows raise instead of answering -inf, NaN or inf.
 
@@ -35,13 +39,14 @@ Example:
     >>> import sqlglot
     >>> from sqlglot.optimizer.annotate_types import annotate_types
     >>> schema = {"t": {"x": "DOUBLE", "n": "BIGINT", "b": "BOOLEAN"}}
-    >>> query = sqlglot.parse_one("select t.x / t.n, cast(t.x as int), t.b is not true from t", read="postgres")
+    >>> query = sqlglot.parse_one("select t.n / t.n, cast(t.x as int), t.b is not true from t", read="postgres")
     >>> postgres_semantics(annotate_types(query, schema=schema)).sql(dialect="postgres")
-    'SELECT t.x / NULLIF(t.n, 0), CAST(ROUND(t.x) AS INT), NOT COALESCE(t.b, FALSE) FROM t'
+    'SELECT t.n / NULLIF(t.n, 0), CAST(ROUND(t.x) AS INT), NOT COALESCE(t.b, FALSE) FROM t'
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 import sys
@@ -79,7 +84,7 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.E
             _checked_sum(node)
         elif isinstance(node, exp.Pow):
             node.replace(_checked_power(node))
-        elif isinstance(node, (exp.Ln, exp.Sqrt, exp.Exp)):
+        elif isinstance(node, (exp.Ln, exp.Log, exp.Sqrt, exp.Exp)):
             node.replace(_checked_domain(node))
         elif isinstance(node, exp.Like) and not node.args.get("escape"):
             _escaped_like(node)
@@ -88,11 +93,14 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.E
             _sized_text(node) or _single_float(node) or _rounding_cast(node)
         elif isinstance(node, exp.Extract):
             _fractional_second(node)
+        elif isinstance(node, (exp.Limit, exp.Offset, exp.Fetch)):
+            _bounded_count(node)
         elif isinstance(node, exp.Sub) and _is(node.this, {_T.DATE}) and _is(node.expression, {_T.DATE}):
             node.set("this", exp.cast(node.this, "INT"))
             node.set("expression", exp.cast(node.expression, "INT"))
         if isinstance(node, (exp.Add, exp.Sub)) and dialect in TIMESTAMP_INTERVAL_DIALECTS:
             _timestamp_date_arithmetic(node)
+    _check_float_arithmetic(tree)
     return tree
 
 
@@ -184,6 +192,89 @@ def _checked_integer(node: exp.Add | exp.Sub | exp.Mul) -> None:
     node.replace(checked)
 
 
+def _check_float_arithmetic(tree: exp.Expression) -> None:
+    """Wrap every float ``+ - * /`` in :func:`_checked_float`.
+
+    Each check reads copies of the operation as it was before its operands were checked, so
+    nested arithmetic grows the query by the square of its depth, not exponentially.
+    """
+    operations = [n for n in tree.walk() if isinstance(n, (exp.Add, exp.Sub, exp.Mul, exp.Div)) and _is(n, _FLOATS)]
+    unchecked = {id(n): n.copy() for n in operations}
+    for node in reversed(operations):
+        node.replace(_checked_float(node.copy(), unchecked[id(node)]))
+
+
+def _checked_float(value: exp.Add | exp.Sub | exp.Mul | exp.Div, unchecked: exp.Expression) -> exp.Expression:
+    """``value`` failing as PostgreSQL's float arithmetic fails, judged on its ``unchecked`` form.
+
+    >>> import sqlglot
+    >>> sql = _checked_float(sqlglot.parse_one("x * y"), sqlglot.parse_one("x * y")).sql()
+    >>> "overflow" in sql and "underflow" in sql
+    True
+    """
+    infinity = exp.cast(exp.Literal.string("inf"), "DOUBLE")
+    zero = exp.Literal.number(0)
+
+    def finite(node: exp.Expression) -> exp.Expression:
+        return exp.LT(this=exp.Abs(this=node.copy()), expression=infinity.copy())
+
+    left, right = unchecked.this, unchecked.expression
+    overflow = exp.and_(exp.EQ(this=exp.Abs(this=unchecked.copy()), expression=infinity.copy()), finite(left), finite(right))
+    checked = fail_when(overflow, "value out of range: overflow", value, "DOUBLE")
+    if isinstance(unchecked, (exp.Mul, exp.Div)):
+        underflow = exp.and_(
+            exp.EQ(this=unchecked.copy(), expression=zero.copy()),
+            exp.NEQ(this=left.copy(), expression=zero.copy()),
+            finite(right) if isinstance(unchecked, exp.Div) else exp.NEQ(this=right.copy(), expression=zero.copy()),
+        )
+        checked = fail_when(underflow, "value out of range: underflow", checked, "DOUBLE")
+    return checked
+
+
+#: the most rows a frame of the merge holds (Polars counts rows in 32 bits)
+MOST_ROWS = 2**32 - 1
+
+
+def _bounded_count(node: exp.Limit | exp.Offset | exp.Fetch) -> None:
+    """Check a constant LIMIT / OFFSET / FETCH count as PostgreSQL does, and bring it within what Polars reads.
+
+    >>> import sqlglot
+    >>> query = sqlglot.parse_one("select 1 limit 9223372036854775807")
+    >>> _bounded_count(query.args["limit"]); query.sql()
+    'SELECT 1 LIMIT 4294967295'
+    """
+    key = "count" if isinstance(node, exp.Fetch) else "expression"
+    count = node.args.get(key)
+    number = _integer_constant(count) if count is not None else None
+    if number is None:
+        return
+    clause = "OFFSET" if isinstance(node, exp.Offset) else "LIMIT"
+    if not -(2**63) <= number < 2**63:
+        raise DataError(f"{clause} {count.sql()} is out of range for bigint")
+    if number < 0:
+        raise DataError(f"{clause} must not be negative")
+    node.set(key, exp.Literal.number(min(number, MOST_ROWS)))
+
+
+def _integer_constant(node: exp.Expression) -> int | None:
+    """A number constant (negated or parenthesised) rounded to an integer as PostgreSQL rounds it into a bigint, else None.
+
+    >>> import sqlglot
+    >>> _integer_constant(sqlglot.parse_one("-(2.5)")), _integer_constant(sqlglot.parse_one("9223372036854775808"))
+    (-3, 9223372036854775808)
+    """
+    node = node.unnest()
+    if isinstance(node, exp.Neg):
+        inner = _integer_constant(node.this)
+        return -inner if inner is not None else None
+    if not (isinstance(node, exp.Literal) and not node.is_string):
+        return None
+    try:
+        return int(decimal.Decimal(node.this).to_integral_value(decimal.ROUND_HALF_UP))
+    except (decimal.InvalidOperation, ValueError, OverflowError):
+        return None
+
+
 def _checked_sum(node: exp.Sum) -> None:
     """``SUM`` of integers added as DECIMAL(38, 0) and cast back to BIGINT (also with FILTER / OVER), which fails past 64 bits."""
     value = node.this
@@ -212,8 +303,8 @@ def _checked_power(node: exp.Pow) -> exp.Expression:
     return fail_when(overflow, f"value out of range: overflow in {node.sql(dialect='postgres')}", value, "DOUBLE")
 
 
-def _checked_domain(node: exp.Ln | exp.Sqrt | exp.Exp) -> exp.Expression:
-    """``LN``, ``SQRT`` and ``EXP`` failing where PostgreSQL fails, instead of answering -inf, NaN or inf.
+def _checked_domain(node: exp.Ln | exp.Log | exp.Sqrt | exp.Exp) -> exp.Expression:
+    """``LN``, ``LOG``, ``SQRT`` and ``EXP`` failing where PostgreSQL fails, instead of answering -inf, NaN or inf.
 
     >>> import sqlglot
     >>> "cannot take square root of a negative number" in _checked_domain(sqlglot.parse_one("sqrt(x)")).sql()
@@ -234,14 +325,19 @@ def _checked_domain(node: exp.Ln | exp.Sqrt | exp.Exp) -> exp.Expression:
         ]
     elif isinstance(node, exp.Sqrt):
         failures = [(exp.LT(this=argument.copy(), expression=zero), "cannot take square root of a negative number")]
-    else:
+    else:  # LN(x), LOG(x), LOG(b, x): the number and the base must be positive, and a base of 1 divides by zero
+        numbers = [node.expression, node.this] if isinstance(node, exp.Log) and node.expression else [argument]
         failures = [
-            (exp.EQ(this=argument.copy(), expression=zero.copy()), "cannot take logarithm of zero"),
-            (exp.LT(this=argument.copy(), expression=zero.copy()), "cannot take logarithm of a negative number"),
+            failure
+            for number in numbers
+            for failure in (
+                (exp.EQ(this=number.copy(), expression=zero.copy()), "cannot take logarithm of zero"),
+                (exp.LT(this=number.copy(), expression=zero.copy()), "cannot take logarithm of a negative number"),
+            )
         ]
-    constant = _numeric_constant(argument)
-    if constant is not None:  # PostgreSQL folds a constant call when it plans, so it fails even over no rows
-        _fail_on_constant(node, constant)
+        if len(numbers) == 2:
+            failures.append((exp.EQ(this=numbers[1].copy(), expression=exp.Literal.number(1)), "division by zero"))
+    _fail_on_constant(node)
     value: exp.Expression = node.copy()
     for condition, message in failures:
         value = fail_when(condition, message, value, "DOUBLE")
@@ -267,15 +363,32 @@ def _numeric_constant(node: exp.Expression) -> float | None:
     return None
 
 
-def _fail_on_constant(node: exp.Ln | exp.Sqrt | exp.Exp, value: float) -> None:
-    if isinstance(node, exp.Ln) and value == 0:
-        raise DataError("cannot take logarithm of zero")
-    if isinstance(node, exp.Ln) and value < 0:
-        raise DataError("cannot take logarithm of a negative number")
-    if isinstance(node, exp.Sqrt) and value < 0:
+def _fail_on_constant(node: exp.Ln | exp.Log | exp.Sqrt | exp.Exp) -> None:
+    """Raise where PostgreSQL raises, when every argument of ``node`` is a number constant.
+
+    PostgreSQL folds such a call when it plans the query, so it fails even over no rows.
+
+    >>> import sqlglot
+    >>> _fail_on_constant(sqlglot.parse_one("log(1, x)"))
+    >>> _fail_on_constant(sqlglot.parse_one("log(1, 10)"))
+    Traceback (most recent call last):
+    piot.errors.DataError: division by zero
+    """
+    arguments = [a for key in ("this", "expression") if isinstance(a := node.args.get(key), exp.Expression)]
+    values = [_numeric_constant(a) for a in arguments]
+    if not values or any(v is None for v in values):
+        return
+    if isinstance(node, exp.Sqrt) and values[0] < 0:
         raise DataError("cannot take square root of a negative number")
-    if isinstance(node, exp.Exp) and math.isfinite(value) and value > math.log(sys.float_info.max):
+    if isinstance(node, exp.Exp) and math.isfinite(values[0]) and values[0] > math.log(sys.float_info.max):
         raise DataError("value out of range: overflow")
+    if isinstance(node, (exp.Ln, exp.Log)):
+        if any(v == 0 for v in values):
+            raise DataError("cannot take logarithm of zero")
+        if any(v < 0 for v in values):
+            raise DataError("cannot take logarithm of a negative number")
+        if len(values) == 2 and values[0] == 1:
+            raise DataError("division by zero")
 
 
 def fail_when(condition: exp.Expression, message: str, value: exp.Expression, type_sql: str) -> exp.Expression:

@@ -26,6 +26,7 @@ from piot.join_keys import align_equality_types
 from piot.literals import check_time_literals, infinite_literal, invalid_literal, is_infinity_text, replace_infinite_times
 from piot.merge_dialect import PolarsSQL
 from piot.merge_semantics import postgres_semantics
+from piot.values_types import type_values
 from piot.normalize import normalize
 from piot.periods import MAX_PERIODS, Period
 from piot.exactness import Exactness, PushDecision, semantics_of
@@ -86,7 +87,7 @@ def plan_statement(
     ``statistics`` answers the queries that find where a far-bounded scan's rows are (see
     :mod:`piot.statistics`); without it such a scan is cut coarser instead.
     """
-    query, references = resolve_tables(normalize(check_decimal_types(check_time_literals(statement.query.copy()))), lookup)
+    query, references = resolve_tables(normalize(check_decimal_types(check_time_literals(type_values(statement.query.copy())))), lookup)
     query = _name_outputs(query, statement.dialect)
     schema = {ref.scan_name: {schema_key(name): c.type.sql for name, c in frame_columns(ref.table).items()} for ref in references}
     try:

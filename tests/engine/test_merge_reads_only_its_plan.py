@@ -166,7 +166,7 @@ EXAMPLES = (
     "CASE WHEN b THEN 1 ELSE 2 END", "COALESCE(n, 0)", "NULLIF(n, 3)", "GREATEST(n, 2)", "LEAST(n, 2)", "CAST(n AS TEXT)",
     "EXISTS (SELECT 1 FROM db.t AS u WHERE u.n = t.n)",
     "ABS(x)", "SIGN(x)", "CEIL(x)", "FLOOR(x)", "ROUND(x, 1)", "TRUNC(x)", "SQRT(n)", "CBRT(x)", "POWER(x, 2)", "EXP(x)",
-    "LN(n)", "LOG(10, n)", "PI()", "DEGREES(x)", "RADIANS(x)", "SIN(x)", "COS(x)", "TAN(x)", "COT(x)", "ASIN(x / 10)",
+    "LN(n)", "LOG(10, n)", "LOG(n)", "PI()", "DEGREES(x)", "RADIANS(x)", "SIN(x)", "COS(x)", "TAN(x)", "COT(x)", "ASIN(x / 10)",
     "ACOS(x / 10)", "ATAN(x)", "ATAN2(x, n)",
     "UPPER(s)", "LOWER(s)", "LENGTH(s)", "BIT_LENGTH(s)", "TRIM(s)", "SUBSTRING(s, 1, 2)", "LEFT(s, 2)", "RIGHT(s, 2)",
     "REPLACE(s, 'a', 'b')", "REVERSE(s)", "CONCAT(s, 'x')", "CONCAT_WS('-', s, s)", "INITCAP(s)", "LPAD(s, 5, '0')",
