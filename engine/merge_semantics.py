@@ -29,6 +29,8 @@ Each rewrite below uses the types sqlglot annotated on the query:
   (overflow), and a zero product or quotient of non-zero finite operands (underflow);
 - a ``LIMIT`` or ``OFFSET`` past 64 bits or below zero raises; one the merge's row count can
   never reach (2^32 - 1 and above) is written as 2^32 - 1, which Polars reads;
+- a cast of a TIMESTAMP WITH TIME ZONE to DATE, TIME or TIMESTAMP, its ``EXTRACT`` and its
+  ``date_trunc`` read the wall time of the session's zone (the ``timezone`` option), not UTC;
 - ``LN`` of zero or a negative number, ``SQRT`` of a negative number and ``EXP`` that
   overflows raise instead of answering -inf, NaN or inf.
 
@@ -71,9 +73,14 @@ TIMESTAMP_INTERVAL_DIALECTS = {"postgres", "redshift", "duckdb"}
 FAILURE_MARK = "piot-error: "
 
 
-def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.Expression:
-    """Apply every rewrite to an annotated ``tree`` written in ``dialect`` (changed in place; returned for chaining)."""
+def postgres_semantics(tree: exp.Expression, dialect: str = "postgres", timezone: str = "UTC") -> exp.Expression:
+    """Apply every rewrite to an annotated ``tree`` written in ``dialect`` (changed in place; returned for chaining).
+
+    ``timezone`` is the zone instants are read in, as PostgreSQL's session zone.
+    """
     for node in reversed(list(tree.walk())):
+        if _reads_wall_time(node) and (timezone != "UTC" or _offset_field(node)):
+            node = _in_zone(node, timezone)
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Boolean):
             _truth_test(node)
         elif isinstance(node, exp.Div):
@@ -106,6 +113,84 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres") -> exp.E
 
 def _is(node: exp.Expression | None, kinds: set[exp.DataType.Type]) -> bool:
     return node is not None and node.type is not None and node.type.this in kinds
+
+
+_WALL_TIME_CASTS = {_T.DATE, _T.TIME, _T.TIMESTAMP, _T.DATETIME}
+#: ``EXTRACT`` fields that do not depend on the zone
+_ZONELESS_FIELDS = {"EPOCH"}
+_OFFSET_FIELDS = {"TIMEZONE", "TIMEZONE_HOUR", "TIMEZONE_MINUTE"}
+#: ``date_trunc`` units below a day keep the instant's own offset, as PostgreSQL's do
+_SUB_DAY_UNITS = {"MICROSECOND", "MICROSECONDS", "MILLISECOND", "MILLISECONDS", "SECOND", "MINUTE", "HOUR"}
+
+
+def _reads_wall_time(node: exp.Expression) -> bool:
+    """Whether ``node`` reads the wall time of an instant (a TIMESTAMP WITH TIME ZONE)."""
+    if isinstance(node, exp.Cast):
+        return _is(node.this, {_T.TIMESTAMPTZ}) and node.to.this in _WALL_TIME_CASTS
+    if isinstance(node, exp.Extract):
+        return _is(node.expression, {_T.TIMESTAMPTZ}) and node.name.upper() not in _ZONELESS_FIELDS
+    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.Year, exp.Month, exp.Day, exp.Week, exp.Quarter)):
+        return _is(node.this, {_T.TIMESTAMPTZ})
+    return False
+
+
+def _offset_field(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Extract) and node.name.upper() in _OFFSET_FIELDS
+
+
+def _in_zone(node: exp.Expression, timezone: str) -> exp.Expression:
+    """``node`` reading the instant's wall time in ``timezone`` (replaces ``node`` in its tree; returns the new node).
+
+    >>> import sqlglot
+    >>> from sqlglot.optimizer.annotate_types import annotate_types
+    >>> query = annotate_types(sqlglot.parse_one("select cast(t.at as date) from t"), schema={"t": {"at": "TIMESTAMPTZ"}})
+    >>> _in_zone(query.expressions[0], "Asia/Tokyo").sql()
+    "CAST(t.at AT TIME ZONE 'Asia/Tokyo' AS DATE)"
+    """
+    zone = exp.Literal.string(timezone)
+    key = "expression" if isinstance(node, exp.Extract) else "this"
+    instant = node.args[key]
+    wall = exp.AtTimeZone(this=instant.copy(), zone=zone.copy())
+    wall.type = exp.DataType.build("TIMESTAMP")
+    if _offset_field(node):
+        return _zone_offset(node, instant, wall)
+    if not isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)):
+        node.set(key, wall)
+        return node
+    truncated = node.copy()
+    truncated.set("this", wall.copy())
+    truncated.type = exp.DataType.build("TIMESTAMP")
+    if node.text("unit").upper() in _SUB_DAY_UNITS:  # the same offset: step back from the instant by what truncation removed
+        result: exp.Expression = exp.Sub(this=instant.copy(), expression=exp.Paren(this=exp.Sub(this=wall.copy(), expression=truncated)))
+    else:  # the truncated wall time read in the zone again, where the offset may differ (a DST change inside the unit)
+        result = exp.AtTimeZone(this=truncated, zone=zone.copy())
+    result.type = exp.DataType.build("TIMESTAMPTZ")
+    node.replace(result)
+    return result
+
+
+def _zone_offset(node: exp.Extract, instant: exp.Expression, wall: exp.Expression) -> exp.Expression:
+    """``EXTRACT(TIMEZONE[_HOUR|_MINUTE] FROM instant)``: the zone's offset at that instant, the wall time's epoch minus the instant's."""
+    offset = exp.Paren(
+        this=exp.Sub(
+            this=exp.Extract(this=exp.var("EPOCH"), expression=wall.copy()),
+            expression=exp.Extract(this=exp.var("EPOCH"), expression=instant.copy()),
+        )
+    )
+
+    def whole(seconds: int) -> exp.Expression:
+        return exp.Trunc(this=exp.Div(this=offset.copy(), expression=exp.Literal.number(seconds)))
+
+    field = node.name.upper()
+    if field == "TIMEZONE":
+        result: exp.Expression = offset
+    elif field == "TIMEZONE_HOUR":
+        result = whole(3600)
+    else:
+        result = exp.Sub(this=whole(60), expression=exp.Mul(this=exp.Literal.number(60), expression=whole(3600)))
+    result.type = exp.DataType.build("DOUBLE")
+    node.replace(result)
+    return result
 
 
 def _truth_test(node: exp.Is) -> None:

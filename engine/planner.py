@@ -107,7 +107,7 @@ def plan_statement(
     scans = tuple(_build_scan(read) for read in reads)
     try:
         typed = annotate_types(qualified, schema=schema, dialect=statement.dialect)
-        merge_sql = postgres_semantics(align_equality_types(typed), statement.dialect).sql(dialect=MERGE_DIALECT)
+        merge_sql = postgres_semantics(align_equality_types(typed), statement.dialect, options.timezone).sql(dialect=MERGE_DIALECT)
     except SqlglotError as e:
         raise NotSupportedError(f"cannot write this query for the merge: {e}") from e
     return Plan(scans=scans, merge_sql=merge_sql, columns=columns)

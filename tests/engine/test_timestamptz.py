@@ -229,6 +229,40 @@ def test_relative_bounds_follow_the_timezone_option(template: str, zone: str, so
         assert_same(actual, expected, f"{source}, timezone={zone}, split={split}")
 
 
+#: the merge's date and time functions on instants work in the ``timezone`` option, as PostgreSQL's in its session zone
+RANGE = "at >= '2024-03-29 20:00:00+00' AND at < '2024-04-02 04:00:00+00'"
+AUTUMN = "at >= '2024-10-26 20:00:00+00' AND at < '2024-10-27 04:00:00+00'"  # Berlin's repeated hour
+ZONE_FUNCTIONS = [
+    "SELECT id, CAST(at AS DATE) AS day FROM {t} WHERE " + RANGE,
+    "SELECT id, CAST(at AS TIMESTAMP) AS wall FROM {t} WHERE " + RANGE,
+    "SELECT date_trunc('day', at) AS day, count(*) AS n FROM {t} WHERE " + RANGE + " GROUP BY 1",
+    "SELECT date_trunc('hour', at) AS hour, min(id) AS first FROM {t} WHERE " + RANGE + " GROUP BY 1",
+    "SELECT EXTRACT(HOUR FROM at) AS h, EXTRACT(DAY FROM at) AS dd, count(*) AS n FROM {t} WHERE " + RANGE + " GROUP BY 1, 2",
+    "SELECT id FROM {t} WHERE " + RANGE + " AND CAST(at AS DATE) = DATE '2024-03-31'",
+    "SELECT id, at FROM {t} WHERE " + RANGE + " AND at < TIMESTAMPTZ '2024-03-31 03:30:00+02'",
+    "SELECT CAST(at AS DATE) AS day, count(*) AS n FROM {t} WHERE " + RANGE + " GROUP BY 1 ORDER BY 1",
+    "SELECT id, date_trunc('hour', at) AS hour, date_trunc('minute', at) AS minute FROM {t} WHERE " + AUTUMN,
+    "SELECT date_trunc('month', at) AS month, date_trunc('week', at) AS week, count(*) AS n FROM {t} WHERE " + AUTUMN + " GROUP BY 1, 2",
+    "SELECT EXTRACT(EPOCH FROM at) AS e, EXTRACT(TIMEZONE FROM at) AS z, EXTRACT(TIMEZONE_HOUR FROM at) AS zh, "
+    "EXTRACT(TIMEZONE_MINUTE FROM at) AS zm FROM {t} WHERE " + AUTUMN,
+]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("zone", [*ZONES, "Asia/Kolkata"])
+@pytest.mark.parametrize("template", ZONE_FUNCTIONS)
+def test_date_functions_on_instants_follow_the_timezone_option(
+    template: str, zone: str, source: str, berlin_pg: str, events_mysql: str
+) -> None:
+    catalog = _catalog(berlin_pg, events_mysql)
+    expected = _oracle(berlin_pg, template.format(t="events"), zone=zone)
+    assert expected.rows
+    sql = template.format(t=_table(source))
+    for split, unit in ((False, None), (True, "daily")):
+        actual, _ = _piot(catalog, sql, split=split, time_unit=unit, timezone=zone)
+        assert_same(actual, expected, f"{source}, timezone={zone}, split={split}")
+
+
 PARAMETERS = [
     [dt.datetime(2024, 3, 30, 12, tzinfo=BERLIN), dt.datetime(2024, 4, 1, 3, 15, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))],
     [dt.datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=BERLIN), dt.datetime(2024, 10, 28, 1, tzinfo=UTC)],
