@@ -13,6 +13,8 @@ Each rewrite below uses the types sqlglot annotated on the query:
 - ``date - date`` is a number of days, not a duration;
 - ``date ± interval`` is a TIMESTAMP;
 - a TIMESTAMP cast to text drops trailing zeros of the fraction (``22:48:51``, ``22:48:51.5``);
+- an integer constant past 32 bits is a BIGINT (past 64 bits a NUMERIC), and arithmetic on it
+  is computed in that type (``3000000000 + 1`` is no 32-bit overflow);
 - integer ``+ - *`` fail on overflow instead of wrapping around: the operands meet as
   ``DECIMAL(38, 0)`` (which holds any product of two 64-bit integers) and the result is cast
   back, which raises when it does not fit; ``SUM`` of integers adds as ``DECIMAL(38, 0)`` and
@@ -31,6 +33,8 @@ Each rewrite below uses the types sqlglot annotated on the query:
   never reach (2^32 - 1 and above) is written as 2^32 - 1, which Polars reads;
 - a cast of a TIMESTAMP WITH TIME ZONE to DATE, TIME or TIMESTAMP, its ``EXTRACT`` and its
   ``date_trunc`` read the wall time of the session's zone (the ``timezone`` option), not UTC;
+- arithmetic on text raises (``'a' + 'b'`` is no concatenation), and a quoted constant met by a
+  number is read as that number's type (``'1' + 2`` is 3; ``'1.5' + 2`` fails on an integer);
 - ``LN`` of zero or a negative number, ``SQRT`` of a negative number and ``EXP`` that
   overflows raise instead of answering -inf, NaN or inf.
 
@@ -55,8 +59,9 @@ import sys
 
 from sqlglot import exp
 
-from piot.errors import DataError
+from piot.errors import DataError, ProgrammingError
 from piot.join_keys import decimal_scale
+from piot.values_types import typed_constant
 
 _T = exp.DataType.Type
 _FLOATS = {_T.DOUBLE, _T.FLOAT}
@@ -81,6 +86,9 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres", timezone
     for node in reversed(list(tree.walk())):
         if _reads_wall_time(node) and (timezone != "UTC" or _offset_field(node)):
             node = _in_zone(node, timezone)
+        _widen_integer_type(node)
+        if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
+            _text_operand(node)
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Boolean):
             _truth_test(node)
         elif isinstance(node, exp.Div):
@@ -191,6 +199,72 @@ def _zone_offset(node: exp.Extract, instant: exp.Expression, wall: exp.Expressio
     result.type = exp.DataType.build("DOUBLE")
     node.replace(result)
     return result
+
+
+_INTEGER_RANK = {_T.TINYINT: 0, _T.SMALLINT: 1, _T.INT: 2, _T.BIGINT: 3}
+
+
+def _widen_integer_type(node: exp.Expression) -> None:
+    """Type an integer constant by its value, as PostgreSQL does, and carry a wider integer type up through arithmetic.
+
+    >>> import sqlglot
+    >>> from sqlglot.optimizer.annotate_types import annotate_types
+    >>> query = annotate_types(sqlglot.parse_one("select (3000000000 + 1) * 2"))
+    >>> for n in reversed(list(query.walk())): _widen_integer_type(n)
+    >>> query.expressions[0].type.sql()
+    'BIGINT'
+    """
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
+        value = int(node.this)
+        if value > 2**31 - 1:
+            node.type = exp.DataType.build("BIGINT" if value <= 2**63 - 1 else "DECIMAL(38, 0)")
+        return
+    if not isinstance(node, (exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.Mod)) or not _is(node, set(_INTEGERS)):
+        return
+    operands = [o for o in (node.this, node.args.get("expression")) if isinstance(o, exp.Expression) and o.type is not None]
+    if any(o.type.this == _T.DECIMAL for o in operands):
+        node.type = exp.DataType.build("DECIMAL(38, 0)")
+        return
+    widest = max((o.type.this for o in operands if o.type.this in _INTEGER_RANK), key=_INTEGER_RANK.get, default=None)
+    if widest is not None and _INTEGER_RANK[widest] > _INTEGER_RANK.get(node.type.this, 3):
+        node.type = exp.DataType.build(widest)
+
+
+_OPERATORS = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/", exp.Mod: "%"}
+#: the kind a quoted constant is read as when it meets a number of each type
+_NUMBER_KINDS = {**{t: "integer" for t in _INTEGERS}, _T.DECIMAL: "numeric", _T.DOUBLE: "double precision", _T.FLOAT: "double precision"}
+
+
+def _text_operand(node: exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod) -> None:
+    """Arithmetic with text: raise as PostgreSQL does, or read a quoted constant as the other operand's number type.
+
+    >>> import sqlglot
+    >>> from sqlglot.optimizer.annotate_types import annotate_types
+    >>> query = annotate_types(sqlglot.parse_one("select '1' + 2"))
+    >>> _text_operand(query.expressions[0]); query.sql()
+    'SELECT 1 + 2'
+    >>> _text_operand(annotate_types(sqlglot.parse_one("select 'a' + 'b'")).expressions[0])
+    Traceback (most recent call last):
+    piot.errors.ProgrammingError: operator does not exist: text + text
+    """
+    left, right = node.this, node.expression
+    texts = [_is(side, _TEXT) for side in (left, right)]
+    if not any(texts):
+        return
+    operator = _OPERATORS[type(node)]
+    if all(texts):
+        raise ProgrammingError(f"operator does not exist: text {operator} text")
+    text, other = (left, right) if texts[0] else (right, left)
+    other_kind = _NUMBER_KINDS.get(other.type.this) if other.type is not None else None
+    if not (isinstance(text, exp.Literal) and text.is_string):
+        if other_kind is not None:
+            shown = (other_kind, "text") if text is right else ("text", other_kind)
+            raise ProgrammingError(f"operator does not exist: {shown[0]} {operator} {shown[1]}")
+        return
+    if other_kind is not None:
+        constant = typed_constant(text.this, other_kind)
+        constant.type = other.type.copy()
+        text.replace(constant)
 
 
 def _truth_test(node: exp.Is) -> None:

@@ -43,7 +43,7 @@ def type_values(tree: exp.Expression) -> exp.Expression:
                 continue
             for item in column:
                 if isinstance(item, exp.Literal) and item.is_string:
-                    item.replace(_typed_constant(item.this, kind))
+                    item.replace(typed_constant(item.this, kind))
     return tree
 
 
@@ -86,10 +86,10 @@ def _column_kind(column: tuple[exp.Expression, ...]) -> str | None:
     return kinds.pop()
 
 
-def _typed_constant(text: str, kind: str) -> exp.Expression:
+def typed_constant(text: str, kind: str) -> exp.Expression:
     """``text`` read as a constant of ``kind``, as PostgreSQL reads a quoted constant.
 
-    >>> _typed_constant(" Of", "boolean").sql(), _typed_constant("2.50", "numeric").sql()
+    >>> typed_constant(" Of", "boolean").sql(), typed_constant("2.50", "numeric").sql()
     ('FALSE', '2.50')
     """
     word = text.strip().lower()

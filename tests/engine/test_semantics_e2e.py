@@ -198,7 +198,7 @@ def test_special_floats_answer_as_postgresql(
     assert _sorted(_piot(connect(split), template.format(t="pg.sem_special"))) == _sorted(expected)
 
 
-#: where PostgreSQL raises (overflow), piot raises a DataError; where it answers, piot answers the same.
+#: where PostgreSQL raises, piot raises the error class given; where it answers, piot answers the same.
 OVERFLOWS = [
     ("select 2147483647::int + 1", DataError),
     ("select 9223372036854775807 + 1", DataError),
@@ -230,6 +230,15 @@ OVERFLOWS = [
     ("select price / 1e-308::float8 from {t}", DataError),
     ("select 1e-200::float8 * 1e-200::float8", DataError),
     ("select price * 1e-320::float8 * 1e-10::float8 from {t}", DataError),
+    ("select 3000000000 + 1, (3000000000 * 2) - 1, -3000000000 - 1", None),
+    ("select 2147483647 + 1", DataError),
+    ("select 9223372036854775807 + '1'", DataError),
+    ("select '1' + 2, 2 * '3', 2.5 * '2'", None),
+    ("select '1.5' + 2", DataError),
+    ("select 1 - 'x'", DataError),
+    ("select 'a' + 'b'", ProgrammingError),
+    ("select name + 1 from {t}", ProgrammingError),
+    ("select id + '1' from {t} where id = 1", None),
 ]
 
 
