@@ -112,14 +112,39 @@ class InternalError(DatabaseError):
 
 
 def redact_error(error: Error, redact: Callable[[str], str]) -> Error:
-    """``error`` itself, its message passed through ``redact`` (a catalog's or a source's ``redact``).
+    """``error`` itself, its message passed through ``redact`` (a catalog's or a source's ``redact``), then :func:`shortened`.
 
     >>> redact_error(OperationalError("password pw rejected"), lambda t: t.replace("pw", "***")).message
     'password *** rejected'
     """
-    error.message = redact(error.message)
+    error.message = shortened(redact(error.message))
     error.args = (error.message,)
     return error
+
+
+#: the longest word (a literal, a name) an error message shows whole, and the longest message
+LONGEST_WORD, LONGEST_MESSAGE = 120, 2000
+
+
+def shortened(message: str) -> str:
+    """``message`` with every word longer than :data:`LONGEST_WORD` cut in its middle and the whole cut at :data:`LONGEST_MESSAGE`.
+
+    A 5,000-digit literal or a 100,000-item IN list is named, not echoed. Run it on redacted
+    text only: a secret cut in two would no longer be recognised.
+
+    >>> shortened("LIMIT " + "9" * 500 + " is out of range")
+    'LIMIT 999999999999999999999999999999999999999999999999999999999999…(420 more characters)…99999999999999999999 is out of range'
+    >>> len(shortened("x " * 5000)) <= LONGEST_MESSAGE + 40
+    True
+    """
+    words = [
+        word if len(word) <= LONGEST_WORD else f"{word[:60]}…({len(word) - 80} more characters)…{word[-20:]}"
+        for word in message.split(" ")
+    ]
+    text = " ".join(words)
+    if len(text) > LONGEST_MESSAGE:
+        text = f"{text[:LONGEST_MESSAGE]}…({len(text) - LONGEST_MESSAGE} more characters)"
+    return text
 
 
 def unexpected_error(error: BaseException, redact: Callable[[str], str]) -> InternalError:

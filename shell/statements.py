@@ -119,8 +119,27 @@ def format_error(error: Error, sql: str | None = None, *, line_offset: int = 0) 
     if sql and line and col:
         lines = sql.splitlines()
         if 0 < line <= len(lines):
-            message += f"\n  {lines[line - 1]}\n  {' ' * max(col - 1, 0)}^"
+            shown, caret = around(lines[line - 1], col - 1)
+            message += f"\n  {shown}\n  {' ' * caret}^"
     return message
+
+
+def around(line: str, position: int, width: int = 100) -> tuple[str, int]:
+    """At most ``width`` characters of ``line`` around ``position`` (0-based), ``...`` where cut, and the position in them.
+
+    >>> around("select " + "9" * 300 + " from t", 307, width=30)
+    ('...99999999999999999999 from t', 23)
+    """
+    position = max(position, 0)
+    if len(line) <= width:
+        return line, position
+    start = max(0, min(position - width // 2, len(line) - width))
+    shown = line[start : start + width]
+    if start > 0:
+        shown, position = "..." + shown[3:], position - start
+    if start + width < len(line):
+        shown = shown[:-3] + "..."
+    return shown, position
 
 
 def one_line(text: str) -> str:

@@ -113,6 +113,30 @@ def test_inputs_postgres_answers_are_answered(
     assert expected, "the oracle finds rows"
 
 
+HUGE = "9" * 20_000
+#: errors about huge input name it without echoing it: (name, SQL)
+HUGE_INPUTS = [
+    ("huge_limit", f"SELECT id FROM lite.t LIMIT {HUGE}"),
+    ("huge_number", f"SELECT {HUGE} AS x FROM lite.t"),
+    ("huge_text_cast", f"SELECT CAST('{HUGE}' AS INTEGER) AS x FROM lite.t"),
+    ("huge_name", f"SELECT x{'y' * 20_000} FROM lite.t"),
+    ("huge_in_list_with_an_unknown_function", "SELECT id FROM lite.t WHERE id IN (" + ", ".join(["'zz'"] * 20_000) + ") AND nope(1) = 1"),
+]
+
+
+@pytest.mark.parametrize(("name", "sql"), HUGE_INPUTS, ids=[h[0] for h in HUGE_INPUTS])
+def test_errors_about_huge_input_stay_short(name: str, sql: str, connection: piot.Connection, source: tuple[Path, Path], ray_session: None) -> None:
+    with pytest.raises(piot.Error) as raised:
+        connection.cursor().execute(sql).fetchall()
+    assert len(str(raised.value)) < 2_100, str(raised.value)[:300]
+    done = subprocess.run(
+        [sys.executable, "-m", "piot.shell.main", "--catalog", str(source[1]), "-c", sql],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and done.stdout == ""
+    assert len(done.stderr) < 2_400 and "Traceback" not in done.stderr, done.stderr[:300]
+
+
 #: one input of each error class for the prompt (each run starts a Python process)
 PROMPT = ("decimal_39", "decimal_scale_past_precision", "date_february_30", "nested_101")
 
