@@ -50,7 +50,7 @@ from polars.testing import assert_frame_equal
 from sqlglot import exp
 
 import piot
-from piot.merge_dialect import PolarsSQL
+from piot.merge.dialect import PolarsSQL
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
 from corpus_data import run_cli  # noqa: E402

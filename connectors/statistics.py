@@ -1,6 +1,6 @@
 """Run the planner's statistics queries on the sources, once per connection and statement.
 
-The planner builds each query (see :mod:`piot.statistics`); this cache reads its first row
+The planner builds each query (see :mod:`piot.plan.statistics`); this cache reads its first row
 with connectorx. Answers are hints for where to cut periods, never a condition on rows, so
 a stale one costs only balance and a failing one is simply not used.
 """

@@ -6,7 +6,7 @@ Ray task, and merged with Polars. ``piot.connect`` is the PEP 249 entry point.
 
 from __future__ import annotations
 
-from piot.dbapi import (
+from piot.dbapi.connection import (
     BINARY,
     DATETIME,
     NUMBER,
@@ -27,7 +27,6 @@ from piot.dbapi import (
     paramstyle,
     threadsafety,
 )
-from piot.lazy import scan_db  # also registers the lf.piot LazyFrame namespace
 from piot.errors import (
     DatabaseError,
     DataError,
@@ -40,6 +39,7 @@ from piot.errors import (
     ProgrammingError,
     Warning,
 )
+from piot.lazy import scan_db  # also registers the lf.piot LazyFrame namespace
 
 __version__ = "0.1.0"
 

@@ -15,13 +15,13 @@ from piot.connectors.introspect import SchemaCache
 from piot.connectors.limits import check_timeout_setting
 from piot.connectors.statistics import StatisticsCache
 from piot.errors import ProgrammingError
-from piot.execute import RETURN_FORMATS, Progress, execute_scans
-from piot.merge import concat_fragments, run_merge
-from piot.periods import MAX_PERIODS
-from piot.planner import Plan, PlanOptions, plan_statement
-from piot.runtime import check_feasible, ensure_ray
-from piot.statement import Statement, parse_statement
-from piot.zones import zone_for
+from piot.merge.finish import concat_fragments, run_merge
+from piot.plan.periods import MAX_PERIODS
+from piot.plan.planner import Plan, PlanOptions, plan_statement
+from piot.run.execute import RETURN_FORMATS, Progress, execute_scans
+from piot.run.runtime import check_feasible, ensure_ray
+from piot.sql.statement import Statement, parse_statement
+from piot.sql.zones import zone_for
 
 
 @dataclass(frozen=True)

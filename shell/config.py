@@ -23,7 +23,7 @@ from typing import Any
 
 from piot.errors import ProgrammingError
 from piot.shell.output import FORMATS
-from piot.zones import zone_for
+from piot.sql.zones import zone_for
 
 CONFIG_ENV = "PIOT_CONFIG"
 DEFAULT_CONFIG = "~/.config/piot/config.toml"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from piot.catalog_statements import describe_frame, parse_table_name, sources_frame, tables_listing
+from piot.dbapi.catalog_statements import describe_frame, parse_table_name, sources_frame, tables_listing
 from piot.errors import Error
 from piot.shell.output import FORMATS
 from piot.shell.sink import file_format

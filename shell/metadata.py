@@ -12,9 +12,9 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from piot.catalog_statements import written_name
 from piot.connectors.introspect import list_tables
-from piot.dbapi import Connection
+from piot.dbapi.catalog_statements import written_name
+from piot.dbapi.connection import Connection
 from piot.errors import Error
 from piot.shell.statements import one_line
 

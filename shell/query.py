@@ -16,7 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
 from typing import Any
 
-from piot.dbapi import Cursor, QueryProgress
+from piot.dbapi.connection import Cursor, QueryProgress
 from piot.errors import OperationalError
 from piot.shell.progress import ProgressView, Snapshot
 from piot.shell.raystart import RayStarter, quiet_ray_logs

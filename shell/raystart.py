@@ -1,6 +1,6 @@
 """Ray started in the background, so the prompt appears at once and queries wait for it.
 
-The starting thread may end once Ray is up: :func:`piot.runtime.ensure_ray` starts a
+The starting thread may end once Ray is up: :func:`piot.run.runtime.ensure_ray` starts a
 local Ray from a thread that lives as long as the process. :meth:`RayStarter.close`
 shuts down a Ray this shell brought up.
 """
@@ -12,7 +12,7 @@ import sys
 import threading
 
 from piot.errors import Error, OperationalError
-from piot.runtime import ensure_ray
+from piot.run.runtime import ensure_ray
 
 
 def quiet_ray_logs() -> None:

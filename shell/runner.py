@@ -14,7 +14,7 @@ from typing import TextIO
 
 import polars as pl
 
-from piot.dbapi import Connection, Cursor
+from piot.dbapi.connection import Connection, Cursor
 from piot.errors import Error
 from piot.shell import meta
 from piot.shell.config import Preferences

@@ -13,7 +13,7 @@ Decisions (what PEP 249 leaves to the driver):
 - A parameter mapping raises ``InterfaceError`` (piot's paramstyle is ``qmark``), as does a
   parameter count that does not match the ``?`` placeholders.
 - ``commit`` and ``rollback`` do nothing: piot only reads.
-- Rows become Python tuples lazily, one batch at a time (:mod:`piot.cursor`).
+- Rows become Python tuples lazily, one batch at a time (:mod:`piot.dbapi.cursor`).
 """
 
 from __future__ import annotations
@@ -26,13 +26,21 @@ from typing import Any
 
 from piot import errors
 from piot.connectors.catalog import Catalog
-from piot.cursor import FETCH_BATCH_ROWS, Cursor, QueryProgress, column_description, type_code  # noqa: F401 - re-exported
+from piot.dbapi.cursor import FETCH_BATCH_ROWS, Cursor, QueryProgress, column_description, type_code  # noqa: F401 - re-exported
 from piot.engine import Engine, EngineOptions
-from piot.periods import MAX_PERIODS
 from piot.errors import (  # the PEP 249 exceptions are attributes of this module too
-    DatabaseError, DataError, Error, IntegrityError, InterfaceError, InternalError,
-    NotSupportedError, OperationalError, ProgrammingError, Warning,
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
 )  # fmt: skip
+from piot.plan.periods import MAX_PERIODS
 
 __all__ = [
     # globals

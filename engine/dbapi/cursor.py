@@ -2,7 +2,7 @@
 
 Rows are turned into Python tuples lazily, :data:`FETCH_BATCH_ROWS` at a time, as they are
 fetched; ``fetch_arrow``/``fetch_polars`` hand over the remaining rows without converting.
-The decisions PEP 249 leaves to a driver are listed in :mod:`piot.dbapi`.
+The decisions PEP 249 leaves to a driver are listed in :mod:`piot.dbapi.connection`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from piot.catalog_statements import answer as answer_catalog_statement
-from piot.catalog_statements import parse_catalog_statement
 from piot.connectors.limits import ReadControl, controlled
+from piot.dbapi.catalog_statements import answer as answer_catalog_statement
+from piot.dbapi.catalog_statements import parse_catalog_statement
+from piot.dbapi.explain import explain_frame
 from piot.errors import (
     Error,
     InterfaceError,
@@ -28,12 +29,11 @@ from piot.errors import (
     redact_error,
     unexpected_error,
 )
-from piot.execute import Progress, distinct_scans
-from piot.explain import explain_frame
-from piot.runtime import ensure_ray
+from piot.run.execute import Progress, distinct_scans
+from piot.run.runtime import ensure_ray
 
 if TYPE_CHECKING:
-    from piot.dbapi import Connection
+    from piot.dbapi.connection import Connection
 
 #: rows converted to Python tuples at a time by fetchone/fetchmany/iteration.
 FETCH_BATCH_ROWS = 4096

@@ -2,7 +2,7 @@
 
 Bounds are lifted only from the top-level AND chain of a predicate, so every row the
 predicate keeps lies inside them. Values are naive datetimes in the column's own time
-zone (a ``Date`` bound is midnight), the form :func:`piot.periods.split_range` cuts.
+zone (a ``Date`` bound is midnight), the form :func:`piot.plan.periods.split_range` cuts.
 
 Example:
     >>> from datetime import date
@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from piot.lazy.predicate import And, Between, Compare, Predicate, Value, conjuncts
-from piot.bounds import Range, tighter_edge
-from piot.periods import Edge, Period
+from piot.plan.bounds import Range, tighter_edge
+from piot.plan.periods import Edge, Period
 
 __all__ = ["bounds_for", "merge_ranges", "window_expr", "zone"]
 

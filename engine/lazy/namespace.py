@@ -22,12 +22,12 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from piot.errors import NotSupportedError, ProgrammingError
-from piot.bounds import Range
 from piot.lazy.bounds import window_expr
 from piot.lazy.on_ray import RETURN_AS, check_remote_options, require_ray
 from piot.lazy.plan_reader import read_plan
 from piot.lazy.ray_run import RayJob, RayRun, probe_period
-from piot.periods import Period
+from piot.plan.bounds import Range
+from piot.plan.periods import Period
 
 __all__ = ["PiotFrame"]
 

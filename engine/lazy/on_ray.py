@@ -18,11 +18,11 @@ from typing import Any
 import polars as pl
 
 from piot.errors import NotSupportedError, OperationalError
-from piot.execute import RETURN_FORMATS, decode, encode
 from piot.lazy.bounds import window_expr
 from piot.lazy.sql_log import capture_sql, record_many
-from piot.periods import Period
-from piot.runtime import check_feasible
+from piot.plan.periods import Period
+from piot.run.execute import RETURN_FORMATS, decode, encode
+from piot.run.runtime import check_feasible
 
 __all__ = [
     "RETURN_AS",
@@ -138,7 +138,7 @@ def run_periods(
                 results[result.index] = result
                 record_many(result.statements)
     finally:
-        # tasks still in flight are dropped, not ray.cancel()ed: see piot.execute.execute_scans
+        # tasks still in flight are dropped, not ray.cancel()ed: see piot.run.execute.execute_scans
         pending.clear()
     return [r for r in results if r is not None]
 

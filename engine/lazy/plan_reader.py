@@ -21,9 +21,9 @@ from typing import Any
 import polars as pl
 
 from piot.errors import NotSupportedError
-from piot.bounds import Range
 from piot.lazy.bounds import bounds_for
 from piot.lazy.predicate import FLIPPED, And, Between, Compare, Op, Opaque, Predicate
+from piot.plan.bounds import Range
 
 __all__ = ["PlanView", "read_plan"]
 

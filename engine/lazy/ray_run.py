@@ -17,11 +17,11 @@ from typing import Any
 import polars as pl
 
 from piot.errors import ProgrammingError
-from piot.bounds import Range
 from piot.lazy.bounds import bounds_for
 from piot.lazy.expr_reader import read_predicate
 from piot.lazy.on_ray import PeriodTask, decode, require_ray, run_periods, serialize_plan
-from piot.periods import Edge, Period, Unit, choose_unit, fit_unit, split_range
+from piot.plan.bounds import Range
+from piot.plan.periods import Edge, Period, Unit, choose_unit, fit_unit, split_range
 
 __all__ = ["RayJob", "RayRun", "missing_bound_message"]
 

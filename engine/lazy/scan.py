@@ -31,7 +31,7 @@ from piot.lazy.expr_reader import read_predicate
 from piot.lazy.predicate import columns_of
 from piot.lazy.sql_log import record_sql
 from piot.lazy.sql_pushdown import Pushed, push_down
-from piot.statement import parse_read_only
+from piot.sql.statement import parse_read_only
 
 __all__ = ["DbScan", "scan_db"]
 

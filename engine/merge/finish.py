@@ -5,7 +5,7 @@ scan's name; Polars' SQL engine then runs the planned merge SQL (joins, grouping
 HAVING, DISTINCT, ORDER BY, LIMIT/OFFSET, expressions) over them.
 
 The merge reads nothing but those frames: before Polars sees the SQL, it is checked again
-(:func:`piot.policy.check_query`) with the registered names as the only tables, so no
+(:func:`piot.sql.policy.check_query`) with the registered names as the only tables, so no
 table function of Polars' (``read_csv``, ``read_parquet``, ...) and no other table can run
 on the driver, whatever the planner let through.
 """
@@ -20,16 +20,16 @@ import sqlglot
 from sqlglot.errors import SqlglotError
 
 from piot.errors import DataError, InternalError, NotSupportedError
-from piot.fragments import Scan
-from piot.merge_dialect import PolarsSQL
-from piot.merge_semantics import FAILURE_MARK
-from piot.policy import check_query
+from piot.merge.dialect import PolarsSQL
+from piot.merge.semantics import FAILURE_MARK
+from piot.plan.fragments import Scan
+from piot.sql.policy import check_query
 
 
 def concat_fragments(scan: Scan, frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """One frame of a scan's rows, in the scan's declared schema.
 
-    >>> from piot.fragments import SplitDecision
+    >>> from piot.plan.fragments import SplitDecision
     >>> scan = Scan("t", "t", "db.t", (("x", pl.Int64()),), (), SplitDecision(None, None, ""))
     >>> concat_fragments(scan, [pl.DataFrame({"x": [1]}), pl.DataFrame({"x": [2]})])["x"].to_list()
     [1, 2]

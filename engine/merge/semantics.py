@@ -60,8 +60,8 @@ import sys
 from sqlglot import exp
 
 from piot.errors import DataError, ProgrammingError
-from piot.join_keys import decimal_scale
-from piot.values_types import typed_constant
+from piot.merge.join_keys import decimal_scale
+from piot.sql.values_types import typed_constant
 
 _T = exp.DataType.Type
 _FLOATS = {_T.DOUBLE, _T.FLOAT}

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from piot.periods import Edge
-from piot.timefold import constant_time
-from piot.zones import UTC
+from piot.plan.periods import Edge
+from piot.sql.timefold import constant_time
+from piot.sql.zones import UTC
 
 _FLIPPED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ}
 _NEGATED: dict[type[exp.Expression], type[exp.Expression]] = {exp.GT: exp.LTE, exp.GTE: exp.LT, exp.LT: exp.GTE, exp.LTE: exp.GT}

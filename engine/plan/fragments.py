@@ -4,7 +4,7 @@ Each fragment selects only the columns the query needs, keeps every pushed conju
 of the query's WHERE and adds its own window on the split column.
 
 Example:
-    >>> from piot.periods import Period, Edge
+    >>> from piot.plan.periods import Period, Edge
     >>> from datetime import datetime as d
     >>> w = window_condition(exp.column("trade_date"), Period(Edge(d(2024, 1, 1), True), Edge(d(2024, 2, 1), False)), is_date=True)
     >>> w.sql("postgres")
@@ -13,7 +13,7 @@ Example:
 A window on a TIMESTAMP WITH TIME ZONE column has instants for edges and is written with
 explicit UTC offsets, so no source reads it in its session zone:
 
-    >>> from piot.zones import UTC
+    >>> from piot.sql.zones import UTC
     >>> w = window_condition(exp.column("at"), Period(Edge(d(2024, 3, 30, 23, tzinfo=UTC), True), Edge(d(2024, 3, 31, 22, tzinfo=UTC), False)), is_date=False)
     >>> w.sql("postgres")
     "at >= CAST('2024-03-30 23:00:00+00:00' AS TIMESTAMPTZ) AND at < CAST('2024-03-31 22:00:00+00:00' AS TIMESTAMPTZ)"
@@ -35,11 +35,11 @@ import polars as pl
 from sqlglot import exp
 
 from piot.connectors.catalog import Source
-from piot.exactness import PushDecision
-from piot.periods import Period
-from piot.pushdown import day_bound
-from piot.timefold import TimeValue, parse_time_text, time_literal
-from piot.zones import UTC
+from piot.plan.exactness import PushDecision
+from piot.plan.periods import Period
+from piot.plan.pushdown import day_bound
+from piot.sql.timefold import TimeValue, parse_time_text, time_literal
+from piot.sql.zones import UTC
 
 #: prefix of a MariaDB fragment that reads or compares instants (TIMESTAMP columns, TIMESTAMPTZ bounds)
 UTC_SESSION = "SET STATEMENT time_zone = '+00:00' FOR "

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
-from piot.zones import UTC, localize, wall_time
+from piot.sql.zones import UTC, localize, wall_time
 
 Unit = Literal["daily", "monthly", "yearly"]
 UNITS: tuple[Unit, ...] = ("daily", "monthly", "yearly")

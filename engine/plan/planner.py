@@ -20,24 +20,24 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from piot.connectors.introspect import TableInfo
 from piot.connectors.types import ColumnType
 from piot.errors import NotSupportedError, ProgrammingError
-from piot.filters import scan_filters
-from piot.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
-from piot.join_keys import align_equality_types
-from piot.literals import check_time_literals, infinite_literal, invalid_literal, is_infinity_text, replace_infinite_times
-from piot.merge_dialect import PolarsSQL
-from piot.merge_semantics import postgres_semantics
-from piot.values_types import type_values
-from piot.normalize import normalize
-from piot.periods import MAX_PERIODS, Period
-from piot.exactness import Exactness, PushDecision, semantics_of
-from piot.pushdown import Pushdown, decide
-from piot.statement import Statement
-from piot.split import SplitOptions, split_scan
-from piot.statistics import Statistics
-from piot.tables import Lookup, TableReference, find_frame_column, frame_columns, resolve_tables, schema_key
-from piot.timefold import column_literal, parse_time_text
-from piot.type_limits import check_decimal_types
-from piot.zones import zone_for
+from piot.merge.dialect import PolarsSQL
+from piot.merge.join_keys import align_equality_types
+from piot.merge.semantics import postgres_semantics
+from piot.plan.exactness import Exactness, PushDecision, semantics_of
+from piot.plan.filters import scan_filters
+from piot.plan.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
+from piot.plan.periods import MAX_PERIODS, Period
+from piot.plan.pushdown import Pushdown, decide
+from piot.plan.split import SplitOptions, split_scan
+from piot.plan.statistics import Statistics
+from piot.plan.tables import Lookup, TableReference, find_frame_column, frame_columns, resolve_tables, schema_key
+from piot.sql.literals import check_time_literals, infinite_literal, invalid_literal, is_infinity_text, replace_infinite_times
+from piot.sql.normalize import normalize
+from piot.sql.statement import Statement
+from piot.sql.timefold import column_literal, parse_time_text
+from piot.sql.type_limits import check_decimal_types
+from piot.sql.values_types import type_values
+from piot.sql.zones import zone_for
 
 #: the dialect the merge SQL is written in: PostgreSQL's, as Polars' SQL engine reads it.
 MERGE_DIALECT = PolarsSQL
@@ -85,7 +85,7 @@ def plan_statement(
     """Build the :class:`Plan` of a parsed statement.
 
     ``statistics`` answers the queries that find where a far-bounded scan's rows are (see
-    :mod:`piot.statistics`); without it such a scan is cut coarser instead.
+    :mod:`piot.plan.statistics`); without it such a scan is cut coarser instead.
     """
     query, references = resolve_tables(normalize(check_decimal_types(check_time_literals(type_values(statement.query.copy())))), lookup)
     query = _name_outputs(query, statement.dialect)

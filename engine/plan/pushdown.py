@@ -3,7 +3,7 @@
 A conjunct is considered for a table's scan when it reads only that table, has no subquery,
 and is built from comparisons, BETWEEN, IN, LIKE, IS [NOT] NULL, AND, OR, NOT, casts and
 ``+ - *``. What the source does with it is judged against the merge's meaning, per source
-kind and per type family, by the table in :mod:`piot.exactness`:
+kind and per type family, by the table in :mod:`piot.plan.exactness`:
 
 - **exact** when every cast, operator and comparison in it is exact on that kind for those
   types (``CAST(price AS INTEGER)`` is on PostgreSQL, which rounds as the merge does; not on
@@ -20,12 +20,12 @@ kind and per type family, by the table in :mod:`piot.exactness`:
 
 The merge runs the whole query again over the rows read, so a widened or kept-back conjunct
 costs only rows read, never a row of the answer. The nullable side of an outer join gets
-nothing (see :mod:`piot.filters`).
+nothing (see :mod:`piot.plan.filters`).
 
 Example:
     >>> import sqlglot
     >>> from piot.connectors.types import declared_type
-    >>> from piot.exactness import semantics_of
+    >>> from piot.plan.exactness import semantics_of
     >>> q = sqlglot.parse_one("select * from t where t.d >= '2024-01-01 10:00' and cast(t.p as int) = 3")
     >>> conj = list(q.args["where"].this.flatten())
     >>> types = {"d": declared_type("TIMESTAMP"), "p": declared_type("DOUBLE")}
@@ -47,8 +47,8 @@ from functools import cached_property
 from sqlglot import exp
 
 from piot.connectors.types import ColumnType
-from piot.exactness import Exactness, KindSemantics, family_of, semantics_of
-from piot.timefold import TimeValue, constant_time, time_literal
+from piot.plan.exactness import Exactness, KindSemantics, family_of, semantics_of
+from piot.sql.timefold import TimeValue, constant_time, time_literal
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _ORDERINGS = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)

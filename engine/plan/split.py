@@ -1,8 +1,8 @@
 """Split one scan: choose its date column, lift the column's range from WHERE and cut it into periods.
 
-A scan is cut into at most ``max_periods`` periods (:data:`piot.periods.MAX_PERIODS`). When its
+A scan is cut into at most ``max_periods`` periods (:data:`piot.plan.periods.MAX_PERIODS`). When its
 range would need more, the source is asked where its rows are (MIN and MAX of the column within
-the range, see :mod:`piot.statistics`) and only that stretch is cut; the first and last fragments
+the range, see :mod:`piot.plan.statistics`) and only that stretch is cut; the first and last fragments
 keep the query's own bounds, so no row is lost if the data moved meanwhile. If the rows still
 span too much, the unit is coarsened (daily, monthly, yearly, then several years per period).
 EXPLAIN says which of these happened and why.
@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from piot.bounds import Range, column_range
 from piot.connectors.introspect import TableInfo
 from piot.connectors.types import ColumnType
 from piot.errors import ProgrammingError
-from piot.fragments import SplitDecision
-from piot.periods import MAX_PERIODS, UNITS, Period, Unit, choose_unit, count_periods, fit_unit, split_range, split_within
-from piot.statistics import Statistics, read_span, span_sql
-from piot.tables import find_frame_column, frame_columns
-from piot.zones import zone_for
+from piot.plan.bounds import Range, column_range
+from piot.plan.fragments import SplitDecision
+from piot.plan.periods import MAX_PERIODS, UNITS, Period, Unit, choose_unit, count_periods, fit_unit, split_range, split_within
+from piot.plan.statistics import Statistics, read_span, span_sql
+from piot.plan.tables import find_frame_column, frame_columns
+from piot.sql.zones import zone_for
 
 
 @dataclass(frozen=True)
@@ -132,4 +132,9 @@ def _data_span(
 
 
 def _shown(value: dt.datetime) -> str:
+    """A bound as EXPLAIN's note shows it: a date at midnight, else date and time.
+
+    >>> _shown(dt.datetime(2024, 2, 29)), _shown(dt.datetime(2024, 2, 29, 13, 5))
+    ('2024-02-29', '2024-02-29 13:05:00')
+    """
     return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")

@@ -1,15 +1,15 @@
 """Where a scan's rows really are: the first and last value of its date column within the query's bounds.
 
 A far bound (``d > DATE '0001-01-01'``) would cut thousands of empty periods. When a
-scan's range needs more than :data:`piot.periods.MAX_PERIODS` periods, the planner asks
+scan's range needs more than :data:`piot.plan.periods.MAX_PERIODS` periods, the planner asks
 the source, through a :data:`Statistics` callable its caller provides (planning itself
 touches no database), for ``MIN`` and ``MAX`` of the column inside the range, and cuts
-only between them (:func:`piot.periods.split_within`). The statement is built from
+only between them (:func:`piot.plan.periods.split_within`). The statement is built from
 sqlglot ASTs, read-only, in the source's dialect.
 
 Example:
     >>> from datetime import datetime as d
-    >>> from piot.periods import Edge, Period
+    >>> from piot.plan.periods import Edge, Period
     >>> span_sql(exp.table_("t", quoted=True), "d", Period(Edge(d(1, 1, 1), False), Edge(d(2024, 2, 29), False)),
     ...          is_date=True, dialect="postgres", text_dates=False)
     'SELECT CAST(MIN("d") AS TEXT) AS "first", CAST(MAX("d") AS TEXT) AS "last" FROM "t" WHERE "d" > CAST(\\'0001-01-01\\' AS DATE) AND "d" < CAST(\\'2024-02-29\\' AS DATE)'
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from piot.connectors.catalog import Source
-from piot.fragments import fragment_sql, window_condition
-from piot.periods import Period
-from piot.timefold import parse_time_text
+from piot.plan.fragments import fragment_sql, window_condition
+from piot.plan.periods import Period
+from piot.sql.timefold import parse_time_text
 
 #: ``(source, sql) -> (first, last)`` as text, the first row of a statistics query; None when the
 #: source could not answer (the plan then does without).

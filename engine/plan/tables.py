@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from piot.connectors.introspect import Column, TableInfo
 from piot.errors import DatabaseError, NotSupportedError, ProgrammingError
-from piot.exactness import semantics_of
+from piot.plan.exactness import semantics_of
 
 SCAN_PREFIX = "__piot_t"
 

@@ -6,7 +6,7 @@ rows out as an Arrow table, Arrow IPC bytes or Parquet bytes (``return_as``). At
 (at most :data:`MAX_TASKS_PER_SCAN` tasks per scan), each still reading only its window.
 
 A query that is cancelled, times out or fails puts its id on the cancel board
-(:func:`piot.runtime.cancel_board`); its tasks still running or queued see it while they wait
+(:func:`piot.run.runtime.cancel_board`); its tasks still running or queued see it while they wait
 for their source and return at once, so they stop holding the cluster. A task hands piot's
 own errors back as a value (:class:`TaskFailure`), never as a raised task error.
 """
@@ -27,7 +27,7 @@ import polars as pl
 from piot.connectors.limits import ReadControl, controlled, current_control
 from piot.connectors.read import read_arrow
 from piot.errors import DataError, Error, NotSupportedError, OperationalError, redact_error
-from piot.fragments import Fragment, Scan
+from piot.plan.fragments import Fragment, Scan
 
 RETURN_FORMATS = ("arrow", "ipc", "parquet")
 #: a scan with more fragments than this runs several fragments per task.
@@ -207,7 +207,7 @@ def decode(payload: Any, return_as: str) -> pl.DataFrame:
 def task_specs(scan: Scan, return_as: str, limits: TaskLimits = TaskLimits()) -> list[TaskSpec]:
     """Group a scan's fragments into tasks: one each, or consecutive batches past the task limit.
 
-    >>> from piot.fragments import SplitDecision
+    >>> from piot.plan.fragments import SplitDecision
     >>> scan = Scan("t", "t", "db.t", (), tuple(range(600)), SplitDecision(None, None, ""))  # type: ignore[arg-type]
     >>> [len(s.fragments) for s in task_specs(scan, "arrow")][:3], len(task_specs(scan, "arrow"))
     ([3, 3, 3], 200)
@@ -248,7 +248,7 @@ def execute_scans(
     """
     import ray
 
-    from piot.runtime import cancel_board
+    from piot.run.runtime import cancel_board
 
     progress = progress or Progress()
     control = current_control()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from piot.errors import DataError, NotSupportedError
-from piot.timefold import parse_time_text
+from piot.sql.timefold import parse_time_text
 
 _DATES = {exp.DataType.Type.DATE, exp.DataType.Type.DATE32}
 _TIMESTAMPS = {exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATETIME, exp.DataType.Type.TIMESTAMPNTZ}

@@ -30,10 +30,10 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
-from piot.nesting import check_nesting, flatten_parentheses
-from piot.policy import check_query
-from piot.timefold import fold_time
-from piot.zones import zone_for
+from piot.sql.nesting import check_nesting, flatten_parentheses
+from piot.sql.policy import check_query
+from piot.sql.timefold import fold_time
+from piot.sql.zones import zone_for
 
 _EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?P<word>explain)\b", re.IGNORECASE | re.DOTALL)
 _PARAMETER_PREFIX = "__piot_p"
@@ -97,7 +97,7 @@ def parse_read_only(sql: str, dialect: str) -> exp.Query:
     """Parse ``sql`` as one read-only query in ``dialect``: the check every door runs before any source is contacted.
 
     Syntax errors are ProgrammingErrors with line and column; anything but one query piot
-    may run (see :func:`piot.policy.check_query`) is a NotSupportedError.
+    may run (see :func:`piot.sql.policy.check_query`) is a NotSupportedError.
 
     >>> parse_read_only("(select 1)", "postgres").sql()
     'SELECT 1'

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from piot.zones import UTC, in_zone, instant_text, localize, wall_time
+from piot.sql.zones import UTC, in_zone, instant_text, localize, wall_time
 
 _DATE_TYPES = {exp.DataType.Type.DATE, exp.DataType.Type.DATE32}
 _TIMESTAMP_TYPES = {

@@ -30,10 +30,10 @@ from piot.connectors.catalog import Source
 from piot.connectors.introspect import TableInfo, list_tables
 from piot.engine import Engine
 from piot.errors import Error, InterfaceError, NotSupportedError, ProgrammingError
+from piot.plan.tables import frame_columns
 from piot.sqlalchemy.compiler import PiotCompiler, PiotIdentifierPreparer
 from piot.sqlalchemy.types import COLSPECS, PiotTypeCompiler, sqlalchemy_type
 from piot.sqlalchemy.url import connect_arguments
-from piot.tables import frame_columns
 
 
 class PiotDialect(default.DefaultDialect):

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-import piot.bounds as bounds_module
-from piot.bounds import Range, column_range
-from piot.periods import Edge
+import piot.plan.bounds as bounds_module
+from piot.plan.bounds import Range, column_range
+from piot.plan.periods import Edge
 
 D = dt.datetime
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import piot
-from piot.catalog_statements import CatalogStatement, parse_catalog_statement
+from piot.dbapi.catalog_statements import CatalogStatement, parse_catalog_statement
 
 PASSWORD = "not-shown-9f3"
 

@@ -25,8 +25,8 @@ import pytest
 from corpus_data import run_cli
 
 import piot
-import piot.cursor
-import piot.dbapi
+import piot.dbapi.connection
+import piot.dbapi.cursor
 
 EXCEPTIONS = ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
               "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError")  # fmt: skip
@@ -76,17 +76,17 @@ def cur(conn: piot.Connection, ray_session: None) -> Iterator[piot.Cursor]:
 
 # -- module interface -------------------------------------------------------------------------
 def test_module_globals_and_doctests() -> None:
-    for module in (piot, piot.dbapi):
+    for module in (piot, piot.dbapi.connection):
         assert (module.apilevel, module.threadsafety, module.paramstyle) == ("2.0", 2, "qmark")
-        assert module.connect is piot.dbapi.connect
-    assert doctest.testmod(piot.dbapi).failed == 0
-    assert doctest.testmod(piot.cursor).failed == 0
+        assert module.connect is piot.dbapi.connection.connect
+    assert doctest.testmod(piot.dbapi.connection).failed == 0
+    assert doctest.testmod(piot.dbapi.cursor).failed == 0
 
 
 def test_exceptions_on_module_and_connection(conn: piot.Connection) -> None:
     for name in EXCEPTIONS:
         cls = getattr(piot, name)
-        assert getattr(piot.dbapi, name) is cls is getattr(conn, name) is getattr(piot.errors, name)
+        assert getattr(piot.dbapi.connection, name) is cls is getattr(conn, name) is getattr(piot.errors, name)
     assert issubclass(piot.Warning, Exception) and issubclass(piot.Error, Exception)
     assert not issubclass(piot.Warning, piot.Error)
     assert issubclass(piot.InterfaceError, piot.Error) and issubclass(piot.DatabaseError, piot.Error)
@@ -254,7 +254,7 @@ def test_fetchmany_sizes_arraysize_and_rowcount(cur: piot.Cursor) -> None:
 
 def test_fetches_cross_conversion_batches_in_order(cur: piot.Cursor) -> None:
     cur.execute("SELECT id FROM lite.big ORDER BY id")
-    batch = piot.cursor.FETCH_BATCH_ROWS
+    batch = piot.dbapi.cursor.FETCH_BATCH_ROWS
     got = [cur.fetchone()] + cur.fetchmany(batch + 5) + cur.fetchmany(batch) + cur.fetchall()
     assert [row[0] for row in got if row is not None] == list(range(BIG_ROWS))
 
@@ -281,7 +281,7 @@ def test_rows_are_converted_lazily_batch_by_batch(cur: piot.Cursor, monkeypatch:
 
     cur.execute("SELECT id, d, v FROM lite.big")
     monkeypatch.setattr(pl.DataFrame, "rows", counting_rows)
-    batch = piot.cursor.FETCH_BATCH_ROWS
+    batch = piot.dbapi.cursor.FETCH_BATCH_ROWS
     assert cur.rowcount == BIG_ROWS > 3 * batch
     cur.fetchone()
     assert converted == [batch]
@@ -460,7 +460,7 @@ def test_threads_share_one_connection(conn: piot.Connection, ray_session: None) 
 def test_threads_never_start_ray_at_the_same_time(monkeypatch: pytest.MonkeyPatch) -> None:
     import ray
 
-    import piot.runtime
+    import piot.run.runtime
 
     inside, most = [0], [0]
 
@@ -471,8 +471,8 @@ def test_threads_never_start_ray_at_the_same_time(monkeypatch: pytest.MonkeyPatc
         inside[0] -= 1
 
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
-    monkeypatch.setattr(piot.runtime, "_start", slow_start)
-    threads = [threading.Thread(target=piot.runtime.ensure_ray) for _ in range(4)]
+    monkeypatch.setattr(piot.run.runtime, "_start", slow_start)
+    threads = [threading.Thread(target=piot.run.runtime.ensure_ray) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -22,12 +22,21 @@ import connectorx
 import pyarrow as pa
 import pytest
 import sqlglot
-from corpus_data import KIND_PARAMS, Answer, CorpusSource, answer_from_arrow, answer_from_rows, assert_same, inline_parameters, run_cli
+from corpus_data import (
+    KIND_PARAMS,
+    Answer,
+    CorpusSource,
+    answer_from_arrow,
+    answer_from_rows,
+    assert_same,
+    inline_parameters,
+    run_cli,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import piot
-from piot.periods import MAX_PERIODS, UNITS, Edge, count_periods, fit_unit, split_range, split_within
+from piot.plan.periods import MAX_PERIODS, UNITS, Edge, count_periods, fit_unit, split_range, split_within
 
 FAR = "piot_far_dates"
 

@@ -21,9 +21,9 @@ import pytest
 from corpus_data import KIND_MARKS, KIND_PARAMS, KINDS, CorpusSource
 
 import piot
-from piot.exactness import Exactness
-from piot.fragments import Fragment
-from piot.periods import Edge, Period
+from piot.plan.exactness import Exactness
+from piot.plan.fragments import Fragment
+from piot.plan.periods import Edge, Period
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pytest
 from corpus_data import run_cli
 
 import piot
-from piot import join_keys
+from piot.merge import join_keys
 
 ROWS = [(1, "2024-01-01", 10), (2, "2024-01-02", 20), (3, "2024-01-03", 30), (4, None, 40)]
 

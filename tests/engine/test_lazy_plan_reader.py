@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.io.plugins import register_io_source
 
-from piot.bounds import Range
 from piot.lazy.bounds import bounds_for, merge_ranges, window_expr
 from piot.lazy.plan_reader import read_plan
 from piot.lazy.predicate import And, Between, Compare, to_polars
-from piot.periods import Edge, Period
+from piot.plan.bounds import Range
+from piot.plan.periods import Edge, Period
 
 SCHEMA = {"date": pl.Date(), "ts": pl.Datetime("us"), "symbol": pl.String(), "price": pl.Float64()}
 

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from test_lazy_support import TradesDb, assert_same_rows, expected, mysql_trades, pg_trades, quote, sqlite_trades, trades
 
-from piot.errors import NotSupportedError, OperationalError, ProgrammingError
 from piot.connectors.catalog import load_catalog
+from piot.errors import NotSupportedError, OperationalError, ProgrammingError
 from piot.lazy import capture_sql, scan_db
 from piot.lazy.scan import DbScan
 

@@ -20,14 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import piot.merge as merge_module
+import piot.merge.finish as merge_module
 from piot.connectors import Column, TableInfo, load_catalog
 from piot.connectors.types import declared_type
 from piot.errors import DataError, NotSupportedError
-from piot.fragments import Scan, SplitDecision
-from piot.merge import concat_fragments, run_merge
-from piot.planner import Plan, plan_statement
-from piot.statement import parse_statement
+from piot.merge.finish import concat_fragments, run_merge
+from piot.plan.fragments import Scan, SplitDecision
+from piot.plan.planner import Plan, plan_statement
+from piot.sql.statement import parse_statement
 
 NOW = dt.datetime(2024, 3, 10, 12, 0)
 SCHEMA = (("g", pl.String()), ("x", pl.Int64()), ("y", pl.Float64()), ("d", pl.Date()))

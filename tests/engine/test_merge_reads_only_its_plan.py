@@ -25,10 +25,10 @@ from sqlglot import exp
 import piot
 from piot.connectors import Column, TableInfo, load_catalog
 from piot.connectors.types import declared_type
-from piot.merge import run_merge
-from piot.planner import plan_statement
-from piot.policy import CLOCK_FUNCTION_NAMES, MERGE_FUNCTION_NAMES, MERGE_FUNCTIONS
-from piot.statement import parse_statement
+from piot.merge.finish import run_merge
+from piot.plan.planner import plan_statement
+from piot.sql.policy import CLOCK_FUNCTION_NAMES, MERGE_FUNCTION_NAMES, MERGE_FUNCTIONS
+from piot.sql.statement import parse_statement
 
 
 class CountingServer:

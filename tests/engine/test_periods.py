@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import piot.periods as periods
-from piot.periods import (
+import piot.plan.periods as periods
+from piot.plan.periods import (
     AUTO_DAILY_MAX_DAYS,
     AUTO_MONTHLY_MAX_DAYS,
     UNITS,

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from piot.connectors import Column, TableInfo, load_catalog
 from piot.connectors.types import declared_type
 from piot.errors import NotSupportedError, ProgrammingError
-from piot.fragments import Scan
-from piot.periods import AUTO_DAILY_MAX_DAYS, AUTO_MONTHLY_MAX_DAYS
-from piot.planner import Plan, PlanOptions, plan_statement
-from piot.statement import parse_statement
+from piot.plan.fragments import Scan
+from piot.plan.periods import AUTO_DAILY_MAX_DAYS, AUTO_MONTHLY_MAX_DAYS
+from piot.plan.planner import Plan, PlanOptions, plan_statement
+from piot.sql.statement import parse_statement
 
 NOW = dt.datetime(2024, 3, 10, 12, 0)
 

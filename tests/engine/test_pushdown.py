@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-import piot.pushdown as pushdown_module
+import piot.plan.pushdown as pushdown_module
 from piot.connectors.types import ColumnType, declared_type
-from piot.fragments import window_condition
-from piot.periods import Edge, Period
-from piot.pushdown import conjuncts, day_bound, pushable
+from piot.plan.fragments import window_condition
+from piot.plan.periods import Edge, Period
+from piot.plan.pushdown import conjuncts, day_bound, pushable
 
 D = dt.datetime
 

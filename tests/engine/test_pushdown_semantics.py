@@ -27,10 +27,10 @@ from semantics_corpus_data import CONDITIONS, TABLE, create_script, write_sqlite
 from piot.connectors.read import read_arrow
 from piot.engine import Engine, EngineOptions
 from piot.errors import Error
-from piot.exactness import Exactness
-from piot.execute import read_fragment
-from piot.merge import run_merge
-from piot.planner import Plan
+from piot.merge.finish import run_merge
+from piot.plan.exactness import Exactness
+from piot.plan.planner import Plan
+from piot.run.execute import read_fragment
 
 KINDS = {"sqlite": "lite", "postgres": "pg", "mysql": "my"}
 

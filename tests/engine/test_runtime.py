@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from piot.runtime import _requested_resources
+from piot.run.runtime import _requested_resources
 
 
 def test_ray_started_from_a_short_lived_thread_stays_up() -> None:
@@ -17,9 +17,9 @@ def test_ray_started_from_a_short_lived_thread_stays_up() -> None:
         """
         import threading, time
         import ray
-        import piot.runtime
+        import piot.run.runtime
 
-        thread = threading.Thread(target=piot.runtime.ensure_ray)
+        thread = threading.Thread(target=piot.run.runtime.ensure_ray)
         thread.start()
         thread.join()
         time.sleep(1)

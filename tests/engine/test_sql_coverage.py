@@ -735,7 +735,7 @@ CASES: tuple[Case, ...] = (
 CASES_BY_NAME = {case.name: case for case in CASES}
 assert len(CASES_BY_NAME) == len(CASES), "case names must be unique"
 
-_MERGE = "engine/merge_dialect.py (the merge SQL as Polars reads it)"
+_MERGE = "engine/merge/dialect.py (the merge SQL as Polars reads it)"
 
 
 class Bug(NamedTuple):

@@ -19,9 +19,9 @@ import sqlglot
 from sqlglot import exp
 
 import piot
-import piot.statement as statement_module
+import piot.sql.statement as statement_module
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
-from piot.statement import Statement, bind_parameters, literal_for, parse_statement
+from piot.sql.statement import Statement, bind_parameters, literal_for, parse_statement
 
 NOW = dt.datetime(2024, 3, 10, 12, 30)
 DIALECTS = ["postgres", "mysql"]

@@ -1,4 +1,4 @@
-"""Tests of relative-time folding and constant date arithmetic (``piot.timefold``).
+"""Tests of relative-time folding and constant date arithmetic (``piot.sql.timefold``).
 
 Fixture pairs (SQL in, SQL out) for the forms users write, then a property test that
 folds random constant arithmetic and compares the literal with DuckDB evaluating the
@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-import piot.timefold as timefold_module
-from piot.timefold import TimeValue, constant_time, fold_time, parse_time_text, shift, time_literal
-from piot.zones import zone_for
+import piot.sql.timefold as timefold_module
+from piot.sql.timefold import TimeValue, constant_time, fold_time, parse_time_text, shift, time_literal
+from piot.sql.zones import zone_for
 
 NOW = dt.datetime(2024, 3, 10, 12, 30, 45, 123456)
 TODAY_SQL = "CAST('2024-03-10' AS DATE)"

@@ -1,0 +1,5 @@
+"""Statement to Plan: resolve tables, lift bounds, decide what each source computes exactly, split into periods, write fragments and merge SQL.
+
+Enters: a checked statement, table metadata (through a lookup), the planning options.
+Leaves: a frozen :class:`~piot.plan.planner.Plan`; pure (no Ray, no connectorx, no reads).
+"""
