@@ -32,12 +32,15 @@ class ColumnType:
         sql: the type in sqlglot's vocabulary, used to annotate the query.
         dtype: the Polars type of this column in every answer.
         fixed_width: a CHAR(n) column, which some sources pad with blanks to its width.
+        read_as_text: a type piot has no Polars type for (``interval``, arrays, ``inet``,
+            ``money``, geometries...): the source casts it to text in the fragment's SELECT.
     """
 
     declared: str
     sql: str
     dtype: pl.DataType
     fixed_width: bool = False
+    read_as_text: bool = False
 
     @property
     def is_temporal(self) -> bool:
@@ -45,6 +48,11 @@ class ColumnType:
         return self.sql in ("DATE", "TIMESTAMP", "TIMESTAMPTZ")
 
 
+#: declared types read as text as they are; any other type without a mapping is cast to text by its source
+_TEXTUAL = re.compile(
+    r"(?:|text|tinytext|mediumtext|longtext|clob|citext|name|json|jsonb|uuid|"
+    r"(?:character varying|varchar|nvarchar|varchar2|nchar varying|string)\s*(?:\(\s*\d+\s*\))?)$"
+)
 _FIXED_CHAR = re.compile(r"(?:n?char|character|bpchar|nchar)\s*(?:\(\s*\d+\s*\))?$")
 _DECIMAL = re.compile(r"(?:numeric|decimal|number)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)")
 
@@ -62,6 +70,8 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
 
     >>> declared_type("timestamp(6)", timestamp_instants=True).sql, declared_type("datetime(6)", timestamp_instants=True).sql
     ('TIMESTAMPTZ', 'TIMESTAMP')
+    >>> declared_type("interval").read_as_text, declared_type("character varying(20)").read_as_text
+    (True, False)
     """
     t = text.strip().lower()
     if t.startswith(("enum", "set(")):
@@ -94,4 +104,4 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
         return ColumnType(text, "VARBINARY", pl.Binary())
     if t.startswith("time"):
         return ColumnType(text, "TIME", pl.Time())
-    return ColumnType(text, "TEXT", pl.String())
+    return ColumnType(text, "TEXT", pl.String(), read_as_text=_TEXTUAL.match(t) is None)

@@ -26,6 +26,7 @@ from piot.merge.semantics import postgres_semantics
 from piot.plan.exactness import Exactness, PushDecision, semantics_of
 from piot.plan.filters import scan_filters
 from piot.plan.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
+from piot.plan.opaque_columns import OpaqueType, check_opaque_columns
 from piot.plan.periods import MAX_PERIODS, Period
 from piot.plan.pushdown import Pushdown, decide
 from piot.plan.split import SplitOptions, split_scan
@@ -100,6 +101,7 @@ def plan_statement(
     scopes = list(traverse_scope(qualified))
     _check_correlations(scopes)
     tables = {ref.scan_name: ref.table for ref in references}
+    check_opaque_columns(scopes, _opaque_type(tables))
     _type_date_literals(scopes, tables, zone_for(options.timezone))
     replace_infinite_times(qualified)
     reads = [_scan_read(ref, scopes, options, tables, statistics) for ref in references]
@@ -249,6 +251,17 @@ def _type_of(scope: Scope, tables: dict[str, TableInfo]) -> Callable[[str, str],
     return type_of
 
 
+def _opaque_type(tables: dict[str, TableInfo]) -> OpaqueType:
+    """``(scan name, column) -> declared type`` of the columns read as text, else None."""
+
+    def opaque_type(scan_name: str, name: str) -> str | None:
+        table = tables.get(scan_name)
+        column = frame_columns(table).get(name) if table is not None else None
+        return column.type.declared if column is not None and column.type.read_as_text else None
+
+    return opaque_type
+
+
 @dataclass
 class _ScanRead:
     """What one table reference reads, before its column list is final."""
@@ -305,7 +318,11 @@ def _build_scan(read: _ScanRead) -> Scan:
     pads_char = table.source.kind.pads_char
     select_list = [
         _source_column(
-            name, real_names, as_real=text_dates and _numeric_affinity(types[name]), trim=pads_char and types[name].fixed_width
+            name,
+            real_names,
+            as_real=text_dates and _numeric_affinity(types[name]),
+            trim=pads_char and types[name].fixed_width,
+            as_text=types[name].read_as_text and not text_dates,
         )
         for name in needed
     ]
@@ -405,14 +422,18 @@ def _type_date_literals(scopes: list[Scope], tables: dict[str, TableInfo], zone:
                             raise invalid_literal("date" if found.type.sql == "DATE" else "timestamp", operand)
 
 
-def _source_column(name: str, real_names: dict[str, str], *, as_real: bool = False, trim: bool = False) -> exp.Expression:
+def _source_column(
+    name: str, real_names: dict[str, str], *, as_real: bool = False, trim: bool = False, as_text: bool = False
+) -> exp.Expression:
     """The select-list item reading column ``name``: renamed to its frame name, cast or trimmed where the source needs it."""
     column: exp.Expression = exp.column(real_names[name], quoted=True)
     if as_real:
         column = exp.cast(column, "REAL")
+    if as_text:
+        column = exp.cast(column, "TEXT")
     if trim:
         column = exp.func("RTRIM", column)
-    return column if real_names[name] == name and not (as_real or trim) else exp.alias_(column, name, quoted=True)
+    return column if real_names[name] == name and not (as_real or trim or as_text) else exp.alias_(column, name, quoted=True)
 
 
 def _numeric_affinity(column_type: ColumnType) -> bool:
