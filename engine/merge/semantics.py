@@ -22,7 +22,7 @@ Each rewrite below uses the types sqlglot annotated on the query:
   says so rather than give another number);
 - ``POWER`` computes in floats and raises where the result overflows (Polars' integer power
   wraps around, ``power(10, 400)`` gave 0);
-- a cast to ``VARCHAR(n)`` keeps the first ``n`` characters; a cast to ``REAL`` compared with
+- a cast to ``VARCHAR(n)`` or ``CHAR(n)`` keeps the first ``n`` characters; a cast to ``REAL`` compared with
   a number is compared as PostgreSQL does, in double precision;
 - ``LIKE`` patterns with a backslash escape (``'b\\%'``: a literal ``%``) are matched as PostgreSQL
   matches them, as an anchored regular expression;
@@ -33,6 +33,8 @@ Each rewrite below uses the types sqlglot annotated on the query:
   never reach (2^32 - 1 and above) is written as 2^32 - 1, which Polars reads;
 - a cast of a TIMESTAMP WITH TIME ZONE to DATE, TIME or TIMESTAMP, its ``EXTRACT`` and its
   ``date_trunc`` read the wall time of the session's zone (the ``timezone`` option), not UTC;
+- ``SUM`` and ``AVG`` of dates, times, booleans and text raise; ``-x`` and ``abs(x)`` of an
+  integer raise where they overflow;
 - arithmetic on text raises (``'a' + 'b'`` is no concatenation), and a quoted constant met by a
   number is read as that number's type (``'1' + 2`` is 3; ``'1.5' + 2`` fails on an integer);
 - ``LN`` of zero or a negative number, ``SQRT`` of a negative number and ``EXP`` that
@@ -95,6 +97,10 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres", timezone
             _null_on_zero(node)
         elif isinstance(node, (exp.Add, exp.Sub, exp.Mul)) and _is(node, set(_INTEGERS)):
             _checked_integer(node)
+        elif isinstance(node, (exp.Neg, exp.Abs)) and _is(node, set(_INTEGERS)) and not isinstance(node.this.unnest(), exp.Literal):
+            _checked_sign(node)
+        elif isinstance(node, (exp.Sum, exp.Avg)) and _is(node.this, _NOT_SUMMABLE):
+            raise ProgrammingError(f"function {node.key}({node.this.type.sql(dialect='postgres').lower()}) does not exist")
         elif isinstance(node, exp.Sum) and _is(node.this, set(_INTEGERS)):
             _checked_sum(node)
         elif isinstance(node, exp.Pow):
@@ -228,6 +234,25 @@ def _widen_integer_type(node: exp.Expression) -> None:
     widest = max((o.type.this for o in operands if o.type.this in _INTEGER_RANK), key=_INTEGER_RANK.get, default=None)
     if widest is not None and _INTEGER_RANK[widest] > _INTEGER_RANK.get(node.type.this, 3):
         node.type = exp.DataType.build(widest)
+
+
+#: types SUM and AVG do not take, as in PostgreSQL
+_NOT_SUMMABLE = {_T.DATE, _T.TIMESTAMP, _T.TIMESTAMPTZ, _T.DATETIME, _T.TIME, _T.BOOLEAN, *_TEXT}
+
+
+def _checked_sign(node: exp.Neg | exp.Abs) -> None:
+    """``-x`` and ``abs(x)`` on integers fail where they overflow (the smallest BIGINT has no positive twin), as in PostgreSQL.
+
+    >>> import sqlglot
+    >>> from sqlglot.optimizer.annotate_types import annotate_types
+    >>> query = annotate_types(sqlglot.parse_one("select abs(t.n) from t"), schema={"t": {"n": "BIGINT"}})
+    >>> _checked_sign(query.expressions[0]); query.sql()
+    'SELECT CAST(ABS(CAST(t.n AS DECIMAL(38, 0))) AS BIGINT) FROM t'
+    """
+    wide = type(node)(this=exp.cast(node.this, _WIDE))
+    checked = exp.Cast(this=wide, to=node.type.copy())
+    checked.type = node.type
+    node.replace(checked)
 
 
 _OPERATORS = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/", exp.Mod: "%"}
@@ -599,15 +624,21 @@ def _constant_float(node: exp.Cast) -> None:
 
 
 def _sized_text(node: exp.Cast) -> bool:
-    """``CAST(x AS VARCHAR(n))`` keeps the first n characters, as PostgreSQL's explicit cast does."""
+    """``CAST(x AS VARCHAR(n))`` and ``CAST(x AS CHAR(n))`` keep the first n characters, as PostgreSQL's explicit cast does.
+
+    A CHAR(n) is also right-trimmed: PostgreSQL pads it to n and ignores the padding when it compares.
+    """
     target = node.to
-    if not (target.this in {_T.VARCHAR, _T.NVARCHAR} and target.expressions):
+    if not (target.this in {_T.VARCHAR, _T.NVARCHAR, _T.CHAR, _T.NCHAR} and target.expressions):
         return False
     size = target.expressions[0].this
     if not (isinstance(size, exp.Literal) and size.is_int):
         return False
     unsized = exp.Cast(this=node.this.copy(), to=exp.DataType.build("VARCHAR"))
-    node.replace(exp.Left(this=unsized, expression=exp.Literal.number(int(size.this))))
+    kept: exp.Expression = exp.Left(this=unsized, expression=exp.Literal.number(int(size.this)))
+    if target.this in {_T.CHAR, _T.NCHAR}:
+        kept = exp.Trim(this=kept, position="TRAILING")
+    node.replace(kept)
     return True
 
 

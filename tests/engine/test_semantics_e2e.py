@@ -239,6 +239,14 @@ OVERFLOWS = [
     ("select 'a' + 'b'", ProgrammingError),
     ("select name + 1 from {t}", ProgrammingError),
     ("select id + '1' from {t} where id = 1", None),
+    ("select abs(-9223372036854775807 - 1)", DataError),
+    ("select -(-9223372036854775807 - 1)", DataError),
+    ("select abs(qty), -qty, abs(-qty) from {t} where id = 7", None),
+    ("select avg(d) from {t}", ProgrammingError),
+    ("select sum(name) from {t}", ProgrammingError),
+    ("select id from {t} where cast(d as char(3)) = '202'", None),
+    ("select id from {t} where cast(d as char(3)) between '2024-02-01' and '2024-02-02'", None),
+    ("select id from {t} where cast(name as char(5)) = 'a' and id < 8", None),
 ]
 
 
