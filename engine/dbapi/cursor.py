@@ -29,8 +29,9 @@ from piot.errors import (
     redact_error,
     unexpected_error,
 )
-from piot.run.execute import Progress, distinct_scans
+from piot.plan.fragments import distinct_scans
 from piot.run.runtime import ensure_ray
+from piot.run.scheduler import Progress
 
 if TYPE_CHECKING:
     from piot.dbapi.connection import Connection

@@ -13,9 +13,8 @@ from __future__ import annotations
 import polars as pl
 
 from piot.plan.exactness import Exactness
-from piot.plan.fragments import Scan
+from piot.plan.fragments import Scan, first_alike
 from piot.plan.planner import Plan
-from piot.run.execute import first_alike
 
 EXPLAIN_COLUMNS = ("step", "source", "period_start", "period_end", "sql", "note")
 

@@ -8,7 +8,6 @@ Arrow IPC / Parquet bytes, as ``return_as`` asks), with the SQL the task sent.
 
 from __future__ import annotations
 
-import functools
 import io
 import threading
 from collections.abc import Mapping, Sequence
@@ -21,8 +20,9 @@ from piot.errors import NotSupportedError, OperationalError
 from piot.lazy.bounds import window_expr
 from piot.lazy.sql_log import capture_sql, record_many
 from piot.plan.periods import Period
-from piot.run.execute import RETURN_FORMATS, decode, encode
 from piot.run.runtime import check_feasible
+from piot.run.scheduler import TaskItem, TaskLimits, run_tasks
+from piot.run.task import RETURN_FORMATS, decode, encode
 
 __all__ = [
     "RETURN_AS",
@@ -74,8 +74,9 @@ class PeriodResult:
     statements: tuple[str, ...]
 
 
-def run_period(plan: SerializedPlan, task: PeriodTask) -> PeriodResult:
+def run_period(task: PeriodTask, limits: TaskLimits, plan: SerializedPlan) -> PeriodResult:
     """Collect the plan filtered to the task's window; runs on a Ray worker."""
+    del limits
     with capture_sql() as statements:
         lf = pl.LazyFrame.deserialize(io.BytesIO(plan.data))
         window = window_expr(task.column, task.period, task.dtype)
@@ -89,13 +90,6 @@ def require_ray() -> None:
 
     if not ray.is_initialized():
         raise OperationalError(_RAY_NOT_STARTED)
-
-
-@functools.cache
-def _remote_run_period() -> Any:
-    import ray
-
-    return ray.remote(run_period)
 
 
 def check_remote_options(options: Mapping[str, Any]) -> None:
@@ -115,44 +109,15 @@ def serialize_plan(lf: pl.LazyFrame) -> SerializedPlan:
 def run_periods(
     plan: SerializedPlan, tasks: Sequence[PeriodTask], remote_options: Mapping[str, Any], max_concurrency: int
 ) -> list[PeriodResult]:
-    """Run one task per period, at most ``max_concurrency`` at a time; results in period order.
+    """Run one task per period through the scheduler, at most ``max_concurrency`` at a time; results in period order.
 
     Raises:
         OperationalError: naming the period of the first task that failed; no further tasks are sent.
     """
-    import ray
 
-    remote = _remote_run_period().options(**remote_options) if remote_options else _remote_run_period()
-    plan_ref = ray.put(plan)
-    waiting = list(reversed(tasks))
-    pending: dict[Any, PeriodTask] = {}
-    results: list[PeriodResult | None] = [None] * len(tasks)
-    try:
-        while waiting or pending:
-            while waiting and len(pending) < max_concurrency:
-                task = waiting.pop()
-                pending[remote.remote(plan_ref, task)] = task
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                result = _fetch(ref, pending.pop(ref))
-                results[result.index] = result
-                record_many(result.statements)
-    finally:
-        # tasks still in flight are dropped, not ray.cancel()ed: see piot.run.execute.execute_scans
-        pending.clear()
-    return [r for r in results if r is not None]
+    def arrived(index: int, result: PeriodResult) -> int:
+        record_many(result.statements)
+        return 0
 
-
-def _fetch(ref: Any, task: PeriodTask) -> PeriodResult:
-    import ray
-    from ray.exceptions import RayError, RayTaskError
-
-    detail = ""
-    try:
-        return ray.get(ref)
-    except RayError as e:  # a piot error from the task crosses as its (already redacted) message only
-        cause = e.cause if isinstance(e, RayTaskError) and e.cause is not None else e
-        text = str(cause).strip().splitlines()
-        detail = f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
-    # raised outside the except block: Ray's exception and the task's traceback text are not chained
-    raise OperationalError(f"execute_on_ray: the task for period {task.period} failed: {detail}", period=str(task.period))
+    items = [TaskItem(task, f"execute_on_ray: the task for period {task.period}", period=str(task.period)) for task in tasks]
+    return run_tasks(run_period, items, shared=plan, max_concurrency=max_concurrency, remote_options=remote_options, on_result=arrived)

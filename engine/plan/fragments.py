@@ -29,7 +29,9 @@ instants are written as UTC wall time:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from sqlglot import exp
@@ -160,3 +162,23 @@ def fragment_sql(
         if cast.to.is_type(exp.DataType.Type.TIMESTAMP):
             cast.set("to", exp.DataType.build("DATETIME(6)", dialect="mysql"))
     return (UTC_SESSION if utc_session else "") + select.sql(dialect=dialect, copy=False)
+
+
+def distinct_scans(scans: Sequence[Scan]) -> list[Scan]:
+    """The scans that are read: one of each group of scans reading exactly the same rows."""
+    reads = first_alike(scans)
+    return [scan for scan in scans if reads[scan.name] == scan.name]
+
+
+def first_alike(scans: Sequence[Scan]) -> dict[str, str]:
+    """For each scan, the first scan that reads exactly the same rows (itself if none): those are read once.
+
+    A table named twice with the same filters (``nation n1, nation n2``) needs one read.
+    """
+    seen: dict[Any, str] = {}
+    first: dict[str, str] = {}
+    for scan in scans:
+        reads = tuple((f.source.name, f.sql, f.period, f.exact_filter) for f in scan.fragments)
+        key = (tuple((name, repr(dtype)) for name, dtype in scan.schema), reads)
+        first[scan.name] = seen.setdefault(key, scan.name)
+    return first

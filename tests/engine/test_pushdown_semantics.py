@@ -30,7 +30,7 @@ from piot.errors import Error
 from piot.merge.finish import run_merge
 from piot.plan.exactness import Exactness
 from piot.plan.planner import Plan
-from piot.run.execute import read_fragment
+from piot.run.task import read_fragment
 
 KINDS = {"sqlite": "lite", "postgres": "pg", "mysql": "my"}
 

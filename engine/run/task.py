@@ -1,0 +1,159 @@
+"""What a Ray worker does with the fragments of one task: read each window, finish it with Polars, ship the rows.
+
+Only small picklable values cross the Ray boundary: a :class:`TaskSpec` in, and the rows
+out as an Arrow table, Arrow IPC bytes or Parquet bytes (``return_as``). A task hands
+piot's own errors back as a value (:class:`~piot.run.scheduler.TaskFailure`), never as a
+raised task error, and stops waiting for its source once its run is on the cancel board.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from piot.connectors.limits import ReadControl, controlled
+from piot.connectors.read import read_arrow
+from piot.errors import DataError, Error, NotSupportedError, OperationalError, redact_error
+from piot.plan.fragments import Fragment
+from piot.run.scheduler import TaskFailure, TaskLimits
+
+RETURN_FORMATS = ("arrow", "ipc", "parquet")
+#: how often a task asks the cancel board about its query while it waits for a source, in seconds.
+BOARD_POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """The work of one Ray task: some fragments of one scan, and how to send rows back."""
+
+    fragments: tuple[Fragment, ...]
+    schema: tuple[tuple[str, pl.DataType], ...]
+    return_as: str = "arrow"
+
+
+def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
+    """Read one fragment and give it the scan's declared schema (then its exact filter, if any)."""
+    table = read_arrow(fragment.source, fragment.sql, period=fragment.label)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    wanted = dict(schema)
+    if frame.columns != list(wanted):
+        raise DataError(
+            f"source {fragment.source.name!r}, period {fragment.label}: expected columns {list(wanted)}, got {frame.columns}",
+            source=fragment.source.name,
+            period=fragment.label,
+        )
+    try:
+        frame = frame.cast(wanted, strict=True)  # type: ignore[arg-type]
+    except pl.exceptions.PolarsError as e:
+        raise DataError(
+            f"source {fragment.source.name!r}, period {fragment.label}: a value does not fit its declared type: {str(e).splitlines()[0]}",
+            source=fragment.source.name,
+            period=fragment.label,
+        ) from None
+    if fragment.exact_filter:
+        try:
+            frame = pl.SQLContext(fragment=frame).execute(f"SELECT * FROM fragment WHERE {fragment.exact_filter}", eager=True)
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as e:  # a Rust panic is no Exception
+            nested = "recursion limit exceeded" in str(e)
+            cls = NotSupportedError if nested else DataError
+            what = "the condition is nested too deeply for Polars' SQL (about 50 levels)" if nested else str(e).splitlines()[0]
+            raise cls(
+                f"source {fragment.source.name!r}, period {fragment.label}: the exact filter after the read failed: {what}",
+                source=fragment.source.name,
+                period=fragment.label,
+            ) from None
+    return frame
+
+
+def run_task(spec: TaskSpec, limits: TaskLimits, shared: Any = None) -> Any:
+    """The body of one Ray task: read its fragments and encode the rows per ``return_as``.
+
+    Reads stop at the query's deadline or once the query is on the cancel board. A failure
+    comes back as a :class:`TaskFailure` holding a piot error already redacted with the
+    source's secrets and with no chain, so what Ray pickles back to the driver holds none; it
+    is returned rather than raised, so that tasks the driver has dropped leave no unhandled
+    task error behind.
+    """
+    del shared
+    source = spec.fragments[0].source
+    cancelled = _BoardPoll(limits.board, limits.query_id) if limits.board is not None else _never
+    deadline = None if limits.seconds_left is None else time.monotonic() + limits.seconds_left
+    control = ReadControl(deadline, limits.query_timeout, cancelled)
+    failure: Error | None = None
+    try:
+        with controlled(control):
+            frames = [read_fragment(f, spec.schema) for f in spec.fragments]
+        return encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
+    except Error as e:
+        failure = redact_error(e, source.redact)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # Polars errors, and Rust panics (PanicException is no Exception)
+        text = str(e).strip().splitlines()
+        detail = source.redact(f"{type(e).__name__}: {text[-1]}" if text else type(e).__name__)
+        label = spec.fragments[0].label
+        failure = OperationalError(f"source {source.name!r}, period {label}: the task failed: {detail}", source=source.name, period=label)
+    return TaskFailure(failure)
+
+
+def _never() -> bool:
+    return False
+
+
+class _BoardPoll:
+    """Whether a query is on the cancel board, asked at most every BOARD_POLL_SECONDS and never waited for.
+
+    The first question goes out only after BOARD_POLL_SECONDS, so quick reads never ask.
+    """
+
+    def __init__(self, board: Any, query_id: str) -> None:
+        self.board, self.query_id = board, query_id
+        self.answer = False
+        self.pending: Any = None
+        self.asked = time.monotonic()
+
+    def __call__(self) -> bool:
+        import ray
+
+        if self.answer:
+            return True
+        if self.pending is not None:
+            ready, _ = ray.wait([self.pending], timeout=0)
+            if ready:
+                self.answer, self.pending = bool(ray.get(ready[0])), None
+        if self.pending is None and time.monotonic() - self.asked >= BOARD_POLL_SECONDS:
+            self.pending, self.asked = self.board.is_cancelled.remote(self.query_id), time.monotonic()
+        return self.answer
+
+
+def encode(frame: pl.DataFrame, return_as: str) -> Any:
+    """A frame in its shipping form: an Arrow table, or Arrow IPC or Parquet bytes.
+
+    >>> decode(encode(pl.DataFrame({"a": [1]}), "parquet"), "parquet").to_dict(as_series=False)
+    {'a': [1]}
+    """
+    if return_as == "arrow":
+        return frame.to_arrow()
+    buffer = io.BytesIO()
+    if return_as == "ipc":
+        frame.write_ipc(buffer)
+    else:
+        frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def decode(payload: Any, return_as: str) -> pl.DataFrame:
+    """The frame back from its shipping form."""
+    if return_as == "arrow":
+        frame = pl.from_arrow(payload)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+    if return_as == "ipc":
+        return pl.read_ipc(io.BytesIO(payload))
+    return pl.read_parquet(io.BytesIO(payload))
