@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from sqlglot import exp
 
 from piot.connectors.catalog import Source
+from piot.connectors.driver import connectorx
 
 #: the port a URL without one reaches, per source kind.
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mssql": 1433, "oracle": 1521}
@@ -86,8 +87,6 @@ def _network_reason(host: str, port: int, kind: str, budget: float, shown: float
 
 
 def _login_reason(source: Source, budget: float) -> str | None:
-    import connectorx
-
     parts = urlsplit(source.connectorx_url)
     parameters = dict(_DIRECT_PARAMETERS[source.kind.name])
     if source.kind.name == "postgres":
@@ -99,7 +98,7 @@ def _login_reason(source: Source, budget: float) -> str | None:
     url = parts._replace(query="&".join(q for q in (parts.query, added) if q)).geturl()
     probe = exp.select(exp.alias_(exp.Literal.number(1), "x")).sql(dialect=source.kind.dialect)
     try:
-        connectorx.partition_sql(url, probe, "x", 1)
+        connectorx().partition_sql(url, probe, "x", 1)
     except BaseException as e:  # connectorx raises RuntimeError, and Rust panics as PanicException
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise

@@ -18,7 +18,6 @@ the server stops the work when the deadline passes.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,31 +27,10 @@ import pyarrow as pa
 from sqlglot import exp
 
 from piot.connectors.catalog import Source
+from piot.connectors.driver import connectorx
 from piot.connectors.limits import ReadControl, current_control
 from piot.connectors.probe import diagnose
 from piot.errors import OperationalError
-
-
-def _import_connectorx() -> Any:
-    """Import connectorx with its Rust logger silenced.
-
-    connectorx starts Rust's env_logger when it is imported, which then writes each of the
-    pool's retries (``[... ERROR r2d2] ...``) to stderr; RUST_LOG=off during the import turns
-    that logger off for the life of the process without changing the caller's environment.
-    """
-    saved = os.environ.get("RUST_LOG")
-    os.environ["RUST_LOG"] = "off"
-    try:
-        import connectorx
-    finally:
-        if saved is None:
-            os.environ.pop("RUST_LOG", None)
-        else:
-            os.environ["RUST_LOG"] = saved
-    return connectorx
-
-
-connectorx = _import_connectorx()
 
 #: how often a waiting read looks at its deadline and cancel check, in seconds.
 POLL_SECONDS = 0.05
@@ -170,7 +148,7 @@ class _Call:
 def _connectorx_read(source: Source, sql: str, pre: list[str]) -> pa.Table | pa.RecordBatchReader:
     """The connectorx call itself; only this frame and connectorx's ever hold the URL."""
     setup = list(source.kind.sql.session_statements()) + pre  # MariaDB: a read-only session; then the timeout
-    return connectorx.read_sql(source.connectorx_url, sql, return_type="arrow", pre_execution_query=setup or None)
+    return connectorx().read_sql(source.connectorx_url, sql, return_type="arrow", pre_execution_query=setup or None)
 
 
 # -- server-side statement timeouts -----------------------------------------------------------

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import polars as pl
 import pyarrow as pa
-import sqlglot
 from polars.io.plugins import register_io_source
 from sqlglot import exp
 
@@ -100,6 +99,7 @@ def select_sql(
 ) -> str:
     """``SELECT <columns> FROM (<query>) AS q [WHERE ...] [LIMIT n]`` in ``dialect``.
 
+    >>> import sqlglot
     >>> q = sqlglot.parse_one("SELECT a, b FROM t", read="postgres")
     >>> select_sql(q, "postgres", ["b"], exp.false(), 5)
     'SELECT "b" FROM (SELECT a, b FROM t) AS q WHERE FALSE LIMIT 5'

@@ -22,24 +22,23 @@ from sqlglot.errors import SqlglotError
 from piot.errors import DataError, InternalError, NotSupportedError
 from piot.merge.dialect import PolarsSQL
 from piot.merge.semantics import FAILURE_MARK
-from piot.plan.fragments import Scan
 from piot.sql.policy import check_query
 
 
-def concat_fragments(scan: Scan, frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """One frame of a scan's rows, in the scan's declared schema.
+def concat_fragments(
+    table_name: str, schema: Sequence[tuple[str, pl.DataType]], frames: Sequence[pl.DataFrame]
+) -> pl.DataFrame:
+    """One frame of a scan's rows (``table_name`` as the user wrote it), in the scan's declared ``schema``.
 
-    >>> from piot.plan.fragments import SplitDecision
-    >>> scan = Scan("t", "t", "db.t", (("x", pl.Int64()),), (), SplitDecision(None, None, ""))
-    >>> concat_fragments(scan, [pl.DataFrame({"x": [1]}), pl.DataFrame({"x": [2]})])["x"].to_list()
+    >>> concat_fragments("db.t", [("x", pl.Int64())], [pl.DataFrame({"x": [1]}), pl.DataFrame({"x": [2]})])["x"].to_list()
     [1, 2]
     """
     if not frames:
-        return pl.DataFrame(schema=dict(scan.schema))
+        return pl.DataFrame(schema=dict(schema))
     try:
         return pl.concat(list(frames), how="vertical")
     except pl.exceptions.PolarsError as e:
-        raise DataError(f"fragments of {scan.table_name} disagree on their columns or types: {e}") from e
+        raise DataError(f"fragments of {table_name} disagree on their columns or types: {e}") from e
 
 
 def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Sequence[str]) -> pl.DataFrame:

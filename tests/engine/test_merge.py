@@ -43,13 +43,13 @@ def _frame(rows: Sequence[tuple[Any, ...]]) -> pl.DataFrame:
 
 def test_concat_keeps_period_order() -> None:
     frames = [_frame([("a", 1, 1.0, dt.date(2024, 1, 1))]), _frame([]), _frame([("b", 2, None, None), ("c", 3, 3.5, dt.date(2024, 1, 3))])]
-    result = concat_fragments(SCAN, frames)
+    result = concat_fragments(SCAN.table_name, SCAN.schema, frames)
     assert result.schema == pl.Schema(dict(SCHEMA))
     assert result["g"].to_list() == ["a", "b", "c"]
 
 
 def test_concat_of_no_fragments_is_empty_with_the_declared_schema() -> None:
-    result = concat_fragments(SCAN, [])
+    result = concat_fragments(SCAN.table_name, SCAN.schema, [])
     assert result.height == 0
     assert result.schema == pl.Schema(dict(SCHEMA))
 
@@ -70,7 +70,7 @@ def test_concat_of_no_fragments_is_empty_with_the_declared_schema() -> None:
 def test_schema_mismatch_between_fragments_is_a_data_error(other: pl.DataFrame) -> None:
     first = _frame([("a", 1, 1.0, dt.date(2024, 1, 1))])
     with pytest.raises(DataError, match="fragments of pg.t disagree on their columns or types"):
-        concat_fragments(SCAN, [first, other])
+        concat_fragments(SCAN.table_name, SCAN.schema, [first, other])
 
 
 # --- run_merge ---------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def _duckdb(sql: str, frame: pl.DataFrame) -> list[tuple[Any, ...]]:
 @given(rows=rows_strategy, cuts=st.lists(st.integers(0, 60), max_size=6), sql=st.sampled_from([AGGREGATES, GLOBAL_AGGREGATES]))
 def test_aggregates_over_fragments_equal_unsplit_and_duckdb(rows: list[tuple[Any, ...]], cuts: list[int], sql: str) -> None:
     fragments = _cut(rows, cuts)
-    merged = run_merge(sql, {"t": concat_fragments(SCAN, fragments)}, [])
+    merged = run_merge(sql, {"t": concat_fragments(SCAN.table_name, SCAN.schema, fragments)}, [])
     whole = run_merge(sql, {"t": _frame(rows)}, [])
     assert merged.rows() == whole.rows()
     assert _same(merged.rows(), _duckdb(sql, _frame(rows))), (merged.rows(), _duckdb(sql, _frame(rows)))
@@ -196,7 +196,7 @@ def _merge(sql: str, *, split_into: int = 3) -> pl.DataFrame:
         needed = TABLE.select([name for name, _ in scan.schema])
         size = max(1, needed.height // split_into)
         pieces = [needed.slice(i, size) for i in range(0, needed.height, size)]
-        frames[scan.name] = concat_fragments(scan, pieces)
+        frames[scan.name] = concat_fragments(scan.table_name, scan.schema, pieces)
     result = run_merge(plan.merge_sql, frames, plan.columns)
     assert result.columns == list(plan.columns)
     return result
