@@ -20,7 +20,9 @@ Each rewrite below uses the types sqlglot annotated on the query:
   back, which raises when it does not fit; ``SUM`` of integers adds as ``DECIMAL(38, 0)`` and
   raises past 64 bits (PostgreSQL would widen the sum to NUMERIC; the merge keeps BIGINT and
   says so rather than give another number);
-- ``POWER`` computes in floats and raises where the result overflows (Polars' integer power
+- a float cast to text is written as PostgreSQL writes it (``166``, not ``166.0``; ``Infinity``);
+- ``POWER`` computes in floats and raises where PostgreSQL raises (overflow, zero to a negative
+  power, a negative number to a fractional power; at planning for constants) (Polars' integer power
   wraps around, ``power(10, 400)`` gave 0);
 - a cast to ``VARCHAR(n)`` or ``CHAR(n)`` keeps the first ``n`` characters; a cast to ``REAL`` compared with
   a number is compared as PostgreSQL does, in double precision;
@@ -323,6 +325,8 @@ def _rounding_cast(node: exp.Cast) -> None:
         source_scale = (decimal_scale(value.type) or 0) if value.type.this == _T.DECIMAL else None
         if value.type.this in _FLOATS or (source_scale is not None and source_scale > scale):
             node.set("this", _round_half_away(value, scale))
+    elif target.this in _TEXT and value.type.this in _FLOATS:
+        node.replace(_float_text(value))
     elif target.this in _TEXT and value.type.this == _T.TIMESTAMP:
         trimmed = exp.func("RTRIM", exp.func("RTRIM", node.copy(), exp.Literal.string("0")), exp.Literal.string("."))
         node.replace(trimmed)
@@ -474,17 +478,83 @@ def _checked_sum(node: exp.Sum) -> None:
     whole.replace(result)
 
 
+def _float_text(value: exp.Expression) -> exp.Expression:
+    """A float as PostgreSQL writes it: whole numbers without ``.0``, ``Infinity`` and ``-Infinity`` by name.
+
+    >>> import sqlglot
+    >>> "'Infinity'" in _float_text(sqlglot.parse_one("x")).sql()
+    True
+    """
+    infinity = exp.cast(exp.Literal.string("inf"), "DOUBLE")
+    whole = exp.and_(
+        exp.EQ(this=value.copy(), expression=exp.func("TRUNC", value.copy())),
+        exp.LT(this=exp.Abs(this=value.copy()), expression=exp.Literal.number("1e15")),
+    )
+    text = exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=value.copy(), expression=infinity.copy()), true=exp.Literal.string("Infinity")),
+            exp.If(this=exp.EQ(this=value.copy(), expression=exp.Neg(this=infinity.copy())), true=exp.Literal.string("-Infinity")),
+            exp.If(this=whole, true=exp.cast(exp.cast(value.copy(), "BIGINT"), "TEXT")),
+        ],
+        default=exp.cast(value.copy(), "TEXT"),
+    )
+    text.type = exp.DataType.build("TEXT")
+    return text
+
+
 def _checked_power(node: exp.Pow) -> exp.Expression:
-    """``POWER(a, b)`` in double precision, failing where PostgreSQL fails: a finite base and exponent, an infinite result."""
+    """``POWER(a, b)`` in double precision, failing where PostgreSQL fails (at planning for constants, as it folds them).
+
+    An infinite result of a finite base and exponent overflows; zero to a negative power is
+    undefined; a negative base to a fractional power would be complex.
+
+    >>> import sqlglot
+    >>> _checked_power(sqlglot.parse_one("power(0, -1)"))
+    Traceback (most recent call last):
+    piot.errors.DataError: zero raised to a negative power is undefined
+    """
     base, exponent = exp.cast(node.this, "DOUBLE"), exp.cast(node.expression, "DOUBLE")
     value = exp.Pow(this=base, expression=exponent)
     infinity = exp.cast(exp.Literal.string("inf"), "DOUBLE")
+    zero = exp.Literal.number(0)
     overflow = exp.and_(
         exp.EQ(this=exp.Abs(this=value.copy()), expression=infinity.copy()),
         exp.LT(this=exp.Abs(this=base.copy()), expression=infinity.copy()),
         exp.LT(this=exp.Abs(this=exponent.copy()), expression=infinity.copy()),
     )
-    return fail_when(overflow, f"value out of range: overflow in {node.sql(dialect='postgres')}", value, "DOUBLE")
+    failures = [
+        (overflow, "value out of range: overflow"),
+        (exp.and_(exp.EQ(this=base.copy(), expression=zero.copy()), exp.LT(this=exponent.copy(), expression=zero.copy())),
+         "zero raised to a negative power is undefined"),
+        (exp.and_(exp.LT(this=base.copy(), expression=zero.copy()), exp.NEQ(this=exponent.copy(), expression=exp.func("FLOOR", exponent.copy()))),
+         "a negative number raised to a non-integer power yields a complex result"),
+    ]  # fmt: skip
+    constants = (_numeric_constant(node.this), _numeric_constant(node.expression))
+    if constants[0] is not None and constants[1] is not None:
+        _fail_on_constant_power(*constants)
+    checked: exp.Expression = value
+    for condition, message in failures:
+        checked = fail_when(condition, message, checked, "DOUBLE")
+    return checked
+
+
+def _fail_on_constant_power(base: float, exponent: float) -> None:
+    """Raise where PostgreSQL raises for ``power(base, exponent)`` of two constants.
+
+    >>> _fail_on_constant_power(10, 400)
+    Traceback (most recent call last):
+    piot.errors.DataError: value out of range: overflow
+    """
+    if base == 0 and exponent < 0:
+        raise DataError("zero raised to a negative power is undefined")
+    if base < 0 and not float(exponent).is_integer():
+        raise DataError("a negative number raised to a non-integer power yields a complex result")
+    try:
+        result = math.pow(base, exponent)
+    except OverflowError:
+        result = math.inf
+    if math.isinf(result) and math.isfinite(base) and math.isfinite(exponent):
+        raise DataError("value out of range: overflow")
 
 
 def _checked_domain(node: exp.Ln | exp.Log | exp.Sqrt | exp.Exp) -> exp.Expression:

@@ -156,6 +156,7 @@ QUERIES = [
     "select id from {t} where log(abs(qty) + 1) > 1.5",
     "select id from {t} where log(2, abs(qty) + 1) > 4.5",
     "select id from {t} where price * 1e307 > 1e307",
+    "select id, price::text as pt, (price * 2)::text as p2 from {t} where price is not null",
     "select id from {t} where d in ('2024-02-01', '2024-02-29')",
 ]
 
@@ -247,6 +248,11 @@ OVERFLOWS = [
     ("select id from {t} where cast(d as char(3)) = '202'", None),
     ("select id from {t} where cast(d as char(3)) between '2024-02-01' and '2024-02-02'", None),
     ("select id from {t} where cast(name as char(5)) = 'a' and id < 8", None),
+    ("select power(0, -1)", DataError),
+    ("select power(-8, 0.5)", DataError),
+    ("select power(qty - qty, -1) from {t}", DataError),
+    ("select power(-qty, 0.5) from {t} where qty > 0", DataError),
+    ("select id from {t} where qty = 123456 order by power(10, 400)", DataError),
 ]
 
 
