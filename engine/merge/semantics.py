@@ -39,6 +39,7 @@ Each rewrite below uses the types sqlglot annotated on the query:
   integer raise where they overflow;
 - arithmetic on text raises (``'a' + 'b'`` is no concatenation), and a quoted constant met by a
   number is read as that number's type (``'1' + 2`` is 3; ``'1.5' + 2`` fails on an integer);
+- ``date_trunc`` of a DATE is an instant (TIMESTAMP WITH TIME ZONE), midnight in the session's zone;
 - ``LN`` of zero or a negative number, ``SQRT`` of a negative number and ``EXP`` that
   overflows raise instead of answering -inf, NaN or inf.
 
@@ -90,6 +91,12 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres", timezone
     for node in reversed(list(tree.walk())):
         if _reads_wall_time(node) and (timezone != "UTC" or _offset_field(node)):
             node = _in_zone(node, timezone)
+        elif isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and _is(node.this, {_T.DATE}):
+            node = _truncated_date(node, timezone)
+        elif isinstance(node, exp.Cast) and timezone != "UTC" and _wall_time_text(node):
+            node = _text_instant(node, timezone)
+        if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)):
+            _instants_compared(node, timezone)
         _widen_integer_type(node)
         if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
             _text_operand(node)
@@ -148,6 +155,80 @@ def _reads_wall_time(node: exp.Expression) -> bool:
     if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc, exp.Year, exp.Month, exp.Day, exp.Week, exp.Quarter)):
         return _is(node.this, {_T.TIMESTAMPTZ})
     return False
+
+
+def _truncated_date(node: exp.TimestampTrunc | exp.DateTrunc, timezone: str) -> exp.Expression:
+    """``date_trunc(unit, date)``: an instant, midnight of the truncated day in ``timezone``, as PostgreSQL answers it.
+
+    >>> import sqlglot
+    >>> from sqlglot.optimizer.annotate_types import annotate_types
+    >>> query = annotate_types(sqlglot.parse_one("select date_trunc('month', t.d) from t", read="postgres"), schema={"t": {"d": "DATE"}})
+    >>> _truncated_date(query.expressions[0], "UTC").sql(dialect="postgres")
+    "DATE_TRUNC('MONTH', CAST(t.d AS TIMESTAMP)) AT TIME ZONE 'UTC'"
+    """
+    truncated = node.copy()
+    truncated.set("this", exp.cast(node.this.copy(), "TIMESTAMP"))
+    truncated.type = exp.DataType.build("TIMESTAMP")
+    result = exp.AtTimeZone(this=truncated, zone=exp.Literal.string(timezone))
+    result.type = exp.DataType.build("TIMESTAMPTZ")
+    node.replace(result)
+    return result
+
+
+#: a time followed by an offset (``10:00+05``, ``10:00:00.5-03:30``, ``10:00Z``) ends the text
+_OFFSET_AT_END = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:[+-]\d{1,2}(?::?\d{2})?|Z|UTC)$", re.IGNORECASE)
+
+
+def _wall_time_text(node: exp.Cast) -> bool:
+    """Whether ``node`` casts a text without an offset to TIMESTAMP WITH TIME ZONE (a wall time, read in the session's zone)."""
+    text = node.this
+    return (
+        node.to.this == _T.TIMESTAMPTZ
+        and isinstance(text, exp.Literal)
+        and text.is_string
+        and not _OFFSET_AT_END.search(text.this.strip())
+        and text.this.strip().lower() not in ("infinity", "-infinity", "now")
+    )
+
+
+def _text_instant(node: exp.Cast, timezone: str) -> exp.Expression:
+    """``CAST('2024-02-01' AS TIMESTAMPTZ)``: that wall time in ``timezone``, as PostgreSQL reads it in its session zone.
+
+    >>> import sqlglot
+    >>> _text_instant(sqlglot.parse_one("CAST('2024-02-01' AS TIMESTAMPTZ)"), "Asia/Tokyo").sql()
+    "CAST('2024-02-01' AS TIMESTAMP) AT TIME ZONE 'Asia/Tokyo'"
+    """
+    result = exp.AtTimeZone(this=exp.cast(node.this.copy(), "TIMESTAMP"), zone=exp.Literal.string(timezone))
+    result.type = exp.DataType.build("TIMESTAMPTZ")
+    node.replace(result)
+    return result
+
+
+def _instants_compared(node: exp.Binary | exp.Between, timezone: str) -> None:
+    """An instant compared with a date, a wall time or a text: the other side read as an instant in ``timezone``, as PostgreSQL does.
+
+    >>> import sqlglot
+    >>> from sqlglot.optimizer.annotate_types import annotate_types
+    >>> query = annotate_types(sqlglot.parse_one("select t.at > t.d from t"), schema={"t": {"at": "TIMESTAMPTZ", "d": "DATE"}})
+    >>> _instants_compared(query.expressions[0], "Asia/Tokyo"); query.sql()
+    "SELECT t.at > CAST(t.d AS TIMESTAMP) AT TIME ZONE 'Asia/Tokyo' FROM t"
+    """
+    keys = ("this", "low", "high") if isinstance(node, exp.Between) else ("this", "expression")
+    sides = {key: node.args.get(key) for key in keys}
+    if not any(_is(side, {_T.TIMESTAMPTZ}) for side in sides.values()):
+        return
+    for key, side in sides.items():
+        if side is None or _is(side, {_T.TIMESTAMPTZ}):
+            continue
+        quoted = isinstance(side, exp.Literal) and side.is_string
+        if quoted and _OFFSET_AT_END.search(side.this.strip()):
+            instant: exp.Expression = exp.cast(side.copy(), "TIMESTAMPTZ")
+        elif quoted or _is(side, {_T.DATE, _T.TIMESTAMP, _T.DATETIME}):
+            instant = exp.AtTimeZone(this=exp.cast(side.copy(), "TIMESTAMP"), zone=exp.Literal.string(timezone))
+        else:
+            continue
+        instant.type = exp.DataType.build("TIMESTAMPTZ")
+        node.set(key, instant)
 
 
 def _offset_field(node: exp.Expression) -> bool:

@@ -747,11 +747,6 @@ class Bug(NamedTuple):
 
 #: case name -> (the kinds it fails on, why); each is an xfail(strict=True).
 KNOWN_BUGS: dict[str, Bug] = {
-    "date_trunc_of_date_column": Bug(
-        KINDS,
-        "DATE_TRUNC('month', trade_date) answers a plain TIMESTAMP; PostgreSQL answers a TIMESTAMP WITH TIME ZONE (2024-01-01 "
-        f"00:00:00+00); {_MERGE}",
-    ),
 }
 
 

@@ -243,6 +243,11 @@ ZONE_FUNCTIONS = [
     "SELECT CAST(at AS DATE) AS day, count(*) AS n FROM {t} WHERE " + RANGE + " GROUP BY 1 ORDER BY 1",
     "SELECT id, date_trunc('hour', at) AS hour, date_trunc('minute', at) AS minute FROM {t} WHERE " + AUTUMN,
     "SELECT date_trunc('month', at) AS month, date_trunc('week', at) AS week, count(*) AS n FROM {t} WHERE " + AUTUMN + " GROUP BY 1, 2",
+    "SELECT date_trunc('month', d) AS m, date_trunc('day', d) AS dd, count(*) AS n FROM {t} WHERE " + RANGE + " GROUP BY 1, 2",
+    "SELECT id FROM {t} WHERE " + RANGE + " AND date_trunc('day', d) = '2024-03-31'",
+    "SELECT id FROM {t} WHERE " + RANGE + " AND date_trunc('day', d) BETWEEN '2024-03-31' AND '2024-04-01 01:00:00+02'",
+    "SELECT id FROM {t} WHERE " + RANGE + " AND date_trunc('day', d) < at AND at < date_trunc('day', d) + INTERVAL '1 day'",
+    "SELECT id, CAST('2024-03-31 02:30:00' AS TIMESTAMPTZ) AS wall FROM {t} WHERE " + RANGE + " AND id < 450",
     "SELECT EXTRACT(EPOCH FROM at) AS e, EXTRACT(TIMEZONE FROM at) AS z, EXTRACT(TIMEZONE_HOUR FROM at) AS zh, "
     "EXTRACT(TIMEZONE_MINUTE FROM at) AS zm FROM {t} WHERE " + AUTUMN,
 ]
