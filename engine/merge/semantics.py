@@ -98,6 +98,7 @@ def postgres_semantics(tree: exp.Expression, dialect: str = "postgres", timezone
         if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)):
             _instants_compared(node, timezone)
         _widen_integer_type(node)
+        _fail_on_constant_overflow(node)
         if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
             _text_operand(node)
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Boolean):
@@ -308,7 +309,7 @@ def _widen_integer_type(node: exp.Expression) -> None:
         if value > 2**31 - 1:
             node.type = exp.DataType.build("BIGINT" if value <= 2**63 - 1 else "DECIMAL(38, 0)")
         return
-    if not isinstance(node, (exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.Mod)) or not _is(node, set(_INTEGERS)):
+    if not isinstance(node, (exp.Paren, exp.Neg, exp.Abs, exp.Add, exp.Sub, exp.Mul, exp.Mod)) or not _is(node, set(_INTEGERS)):
         return
     operands = [o for o in (node.this, node.args.get("expression")) if isinstance(o, exp.Expression) and o.type is not None]
     if any(o.type.this == _T.DECIMAL for o in operands):
@@ -336,6 +337,46 @@ def _checked_sign(node: exp.Neg | exp.Abs) -> None:
     checked = exp.Cast(this=wide, to=node.type.copy())
     checked.type = node.type
     node.replace(checked)
+
+
+_RANGES = {_T.TINYINT: 2**7, _T.SMALLINT: 2**15, _T.INT: 2**31, _T.BIGINT: 2**63}
+_RANGE_NAMES = {_T.TINYINT: "tinyint", _T.SMALLINT: "smallint", _T.INT: "integer", _T.BIGINT: "bigint"}
+
+
+def _fail_on_constant_overflow(node: exp.Expression) -> None:
+    """Integer arithmetic on constants that overflows raises at planning, as PostgreSQL folds it, even over no rows.
+
+    >>> import sqlglot
+    >>> from sqlglot.optimizer.annotate_types import annotate_types
+    >>> query = annotate_types(sqlglot.parse_one("select abs(-9223372036854775807 - 1)"))
+    >>> for n in reversed(list(query.walk())): _widen_integer_type(n); _fail_on_constant_overflow(n)
+    Traceback (most recent call last):
+    piot.errors.DataError: bigint out of range
+    """
+    if not isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Neg, exp.Abs)) or node.type is None or node.type.this not in _RANGES:
+        return
+    value = _integer_value(node)
+    limit = _RANGES[node.type.this]
+    if value is not None and not -limit <= value < limit:
+        raise DataError(f"{_RANGE_NAMES[node.type.this]} out of range")
+
+
+def _integer_value(node: exp.Expression) -> int | None:
+    """The value of integer arithmetic on integer constants, else None."""
+    node = node.unnest()
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
+        return int(node.this)
+    if isinstance(node, exp.Cast) and (node.to.this in _INTEGERS or node.to.this == _T.DECIMAL):  # the checks' own casts
+        return _integer_value(node.this)
+    if isinstance(node, (exp.Neg, exp.Abs)):
+        inner = _integer_value(node.this)
+        return None if inner is None else (-inner if isinstance(node, exp.Neg) else abs(inner))
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+        left, right = _integer_value(node.this), _integer_value(node.expression)
+        if left is None or right is None:
+            return None
+        return left + right if isinstance(node, exp.Add) else left - right if isinstance(node, exp.Sub) else left * right
+    return None
 
 
 _OPERATORS = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/", exp.Mod: "%"}

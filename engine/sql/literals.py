@@ -80,6 +80,7 @@ def check_time_literals(query: exp.Expression) -> exp.Expression:
     ...
     piot.errors.DataError: invalid DATE value '2024-02-30': write a real calendar date as YYYY-MM-DD (or 'infinity', '-infinity') (line 1, column 13)
     """
+    fold_sized_text(query)
     for cast in list(query.find_all(exp.Cast)):
         typed = _typed_text(cast)
         if typed is None:
@@ -93,6 +94,32 @@ def check_time_literals(query: exp.Expression) -> exp.Expression:
         text = value.date().isoformat() if kind == "date" else value.isoformat(" ")
         if text != literal.this:
             literal.replace(exp.Literal.string(text))
+    return query
+
+
+_SIZED_TEXT = {exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR, exp.DataType.Type.VARCHAR, exp.DataType.Type.NVARCHAR}
+
+
+def fold_sized_text(query: exp.Expression) -> exp.Expression:
+    """Write a text constant cast to ``CHAR(n)`` / ``VARCHAR(n)`` as the text it becomes (in place; returns ``query``).
+
+    ``'2024-04-01'::CHAR(3)::date`` is ``'202'::date``, which is no date, as PostgreSQL says.
+
+    >>> import sqlglot
+    >>> fold_sized_text(sqlglot.parse_one("select '2024-04-01'::char(3)::date, 'ab  '::char(3)", read="postgres")).sql()
+    "SELECT CAST('202' AS DATE), 'ab'"
+    """
+    for cast in reversed(list(query.find_all(exp.Cast))):
+        text, target = cast.this, cast.to
+        if not (isinstance(text, exp.Literal) and text.is_string and target.this in _SIZED_TEXT and target.expressions):
+            continue
+        size = target.expressions[0].this
+        if not (isinstance(size, exp.Literal) and size.is_int):
+            continue
+        kept = text.this[: int(size.this)]
+        if target.this in (exp.DataType.Type.CHAR, exp.DataType.Type.NCHAR):
+            kept = kept.rstrip(" ")
+        cast.replace(exp.Literal.string(kept))
     return query
 
 

@@ -253,6 +253,10 @@ OVERFLOWS = [
     ("select power(qty - qty, -1) from {t}", DataError),
     ("select power(-qty, 0.5) from {t} where qty > 0", DataError),
     ("select id from {t} where qty = 123456 order by power(10, 400)", DataError),
+    ("select id from {t} where qty = 123456 and abs(-9223372036854775807 - 1) > 100", DataError),
+    ("select id from {t} where qty = 123456 and 2147483647 + 1 > 0", DataError),
+    ("select id, 2147483647 + 0, -9223372036854775807 - 1 from {t} where id = 1", None),
+    ("select id from {t} where d < '2024-04-01'::char(3)::date", DataError),
 ]
 
 
