@@ -34,12 +34,26 @@ from piot.errors import (
     IntegrityError,
     InterfaceError,
     InternalError,
+    InvalidArgument,
     NotSupportedError,
     OperationalError,
     ProgrammingError,
+    RayNotInitialised,
     Warning,
 )
-from piot.lazy import scan_db  # also registers the lf.piot LazyFrame namespace
+from piot.lazy import (  # also registers the lf.piot LazyFrame namespace
+    KeyPartitions,
+    Partitioner,
+    RayPartition,
+    ReadPartition,
+    by_key,
+    by_range,
+    by_time,
+    by_value,
+    cartesian_partitions,
+    discrete_partitions,
+    scan_db,
+)
 
 __version__ = "0.1.0"
 
@@ -50,6 +64,17 @@ __all__ = [
     "paramstyle",
     "connect",
     "scan_db",
+    # partitions of lf.piot.execute_on_ray
+    "by_time",
+    "by_value",
+    "by_range",
+    "by_key",
+    "discrete_partitions",
+    "cartesian_partitions",
+    "ReadPartition",
+    "RayPartition",
+    "Partitioner",
+    "KeyPartitions",
     # exceptions
     "Warning",
     "Error",
@@ -61,6 +86,8 @@ __all__ = [
     "InternalError",
     "ProgrammingError",
     "NotSupportedError",
+    "InvalidArgument",
+    "RayNotInitialised",
     # objects
     "Connection",
     "Cursor",

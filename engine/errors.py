@@ -31,6 +31,8 @@ __all__ = [
     "DataError",
     "IntegrityError",
     "InternalError",
+    "InvalidArgument",
+    "RayNotInitialised",
 ]
 
 
@@ -159,3 +161,18 @@ def unexpected_error(error: BaseException, redact: Callable[[str], str]) -> Inte
     frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ is not None else []
     where = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
     return InternalError(redact(f"unexpected {type(error).__name__} while running the query (a bug in piot): {error}{where}"))
+
+
+class InvalidArgument(ProgrammingError, ValueError, TypeError):
+    """An argument of a Python call is invalid: a ProgrammingError that is also a ValueError and a TypeError.
+
+    Code written for Polars-style APIs catches ``ValueError`` / ``TypeError``; piot's own
+    hierarchy catches it as a ProgrammingError.
+
+    >>> isinstance(InvalidArgument("bad"), (ValueError, TypeError, ProgrammingError))
+    True
+    """
+
+
+class RayNotInitialised(OperationalError, RuntimeError):
+    """Ray is needed and not running: an OperationalError that is also a RuntimeError."""

@@ -11,7 +11,33 @@ Example:
 from __future__ import annotations
 
 from piot.lazy.namespace import PiotFrame
+from piot.lazy.partitions import (
+    KeyPartitions,
+    Partitioner,
+    RayPartition,
+    ReadPartition,
+    by_key,
+    by_range,
+    by_time,
+    by_value,
+    cartesian_partitions,
+    discrete_partitions,
+)
 from piot.lazy.scan import scan_db
 from piot.lazy.sql_log import capture_sql
 
-__all__ = ["PiotFrame", "capture_sql", "scan_db"]
+__all__ = [
+    "KeyPartitions",
+    "Partitioner",
+    "PiotFrame",
+    "RayPartition",
+    "ReadPartition",
+    "by_key",
+    "by_range",
+    "by_time",
+    "by_value",
+    "capture_sql",
+    "cartesian_partitions",
+    "discrete_partitions",
+    "scan_db",
+]
