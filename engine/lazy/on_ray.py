@@ -1,95 +1,90 @@
-"""Ray mechanics of ``execute_on_ray``: one task per period, results shipped back, errors translated.
+"""What one ``execute_on_ray`` task does, and how the driver runs them all through the scheduler.
 
-This is the one module of :mod:`piot.lazy` that calls Ray. Only small picklable values
-cross the boundary: the serialised plan (put in the object store once), a
-:class:`PeriodTask` per task, and a :class:`PeriodResult` back (an Arrow table, or
-Arrow IPC / Parquet bytes, as ``return_as`` asks), with the SQL the task sent.
+Only small picklable values cross the Ray boundary: the serialised plan (put in the object
+store once and shared by every task), a :class:`PartitionTask` per task, and a
+:class:`PartitionResult` back (an Arrow table, or Arrow IPC / Parquet bytes, as ``return_as``
+asks), with the SQL the task sent.
 """
 
 from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from piot.errors import NotSupportedError, OperationalError
-from piot.lazy.bounds import window_expr
+from piot.errors import NotSupportedError, RayNotInitialised
+from piot.lazy.partitions import RayPartition
 from piot.lazy.sql_log import capture_sql, record_many
-from piot.plan.periods import Period
 from piot.run.runtime import check_feasible
 from piot.run.scheduler import TaskItem, TaskLimits, run_tasks
 from piot.run.task import RETURN_FORMATS, decode, encode
 
 __all__ = [
     "RETURN_AS",
-    "PeriodResult",
+    "PartitionResult",
+    "PartitionTask",
     "SerializedPlan",
-    "PeriodTask",
     "check_remote_options",
     "decode",
-    "encode",
     "require_ray",
-    "run_period",
-    "run_periods",
+    "run_partition",
+    "run_partitions",
     "serialize_plan",
 ]
 
 RETURN_AS = RETURN_FORMATS
 _RAY_NOT_STARTED = (
-    "execute_on_ray needs Ray: call ray.init() first (ray.init() starts a local Ray; "
-    "ray.init(address=...) joins a cluster)"
+    "execute_on_ray needs Ray: call ray.init() first (ray.init() starts a local Ray; ray.init(address=...) joins a cluster)"
 )
 _serialize_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
 class SerializedPlan:
-    """The plan as bytes; they hold the sources' URLs, so its repr (seen in traceback locals) does not show them."""
+    """The plan as bytes; they may hold the sources' URLs, so its repr (seen in traceback locals) does not show them."""
 
     data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
-class PeriodTask:
-    """What one Ray task needs besides the plan: its window and how to ship the result."""
+class PartitionTask:
+    """What one Ray task needs besides the plan: its partition's predicate, the columns to keep, how to ship rows."""
 
     index: int
-    period: Period
-    column: str
-    dtype: pl.DataType
+    predicate: pl.Expr
     columns: tuple[str, ...]
     return_as: str
 
 
 @dataclass(frozen=True)
-class PeriodResult:
+class PartitionResult:
     """One task's rows (as ``return_as`` asked) and the SQL statements it sent."""
 
     index: int
     payload: Any
+    rows: int
     statements: tuple[str, ...]
 
 
-def run_period(task: PeriodTask, limits: TaskLimits, plan: SerializedPlan) -> PeriodResult:
-    """Collect the plan filtered to the task's window; runs on a Ray worker."""
+def run_partition(task: PartitionTask, limits: TaskLimits, plan: SerializedPlan) -> PartitionResult:
+    """Collect the plan filtered to the task's partition; runs on a Ray worker."""
     del limits
     with capture_sql() as statements:
         lf = pl.LazyFrame.deserialize(io.BytesIO(plan.data))
-        window = window_expr(task.column, task.period, task.dtype)
-        frame = lf.filter(window).select(list(task.columns)).collect()
-    return PeriodResult(task.index, encode(frame, task.return_as), tuple(statements))
+        frame = lf.filter(task.predicate).select(list(task.columns)).collect()
+    return PartitionResult(task.index, encode(frame, task.return_as), frame.height, tuple(statements))
 
 
 def require_ray() -> None:
-    """Raise :class:`OperationalError` telling the user to call ``ray.init()`` when Ray is not running."""
+    """Raise :class:`RayNotInitialised` (also a RuntimeError) telling the user to call ``ray.init()``."""
     import ray
 
     if not ray.is_initialized():
-        raise OperationalError(_RAY_NOT_STARTED)
+        raise RayNotInitialised(_RAY_NOT_STARTED)
 
 
 def check_remote_options(options: Mapping[str, Any]) -> None:
@@ -106,18 +101,68 @@ def serialize_plan(lf: pl.LazyFrame) -> SerializedPlan:
             raise NotSupportedError(f"execute_on_ray cannot send this plan to Ray workers: {e}") from e
 
 
-def run_periods(
-    plan: SerializedPlan, tasks: Sequence[PeriodTask], remote_options: Mapping[str, Any], max_concurrency: int
-) -> list[PeriodResult]:
-    """Run one task per period through the scheduler, at most ``max_concurrency`` at a time; results in period order.
+def partition_label(index: int, key: Any) -> str:
+    """How errors name a partition: its period for a time window, else its position and key.
 
-    Raises:
-        OperationalError: naming the period of the first task that failed; no further tasks are sent.
+    >>> import datetime as dt
+    >>> partition_label(0, (dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1)))
+    'execute_on_ray: the task for period [2024-01-01, 2024-02-01)'
+    >>> partition_label(2, "EU")
+    "execute_on_ray: the task for partition 2 (key='EU')"
     """
+    if isinstance(key, tuple) and len(key) == 2 and all(hasattr(k, "isoformat") for k in key):
+        return f"execute_on_ray: the task for period [{_shown(key[0])}, {_shown(key[1])})"
+    return f"execute_on_ray: the task for partition {index} (key={key!r})"
 
-    def arrived(index: int, result: PeriodResult) -> int:
+
+def _shown(value: Any) -> str:
+    text = value.isoformat(" ")
+    return text[:10] if text.endswith("00:00:00") else text
+
+
+def run_partitions(
+    plan: SerializedPlan,
+    partitions: Sequence[RayPartition],
+    columns: tuple[str, ...],
+    *,
+    return_as: str,
+    remote_options: Mapping[str, Any],
+    max_concurrency: int,
+    enough: Callable[[dict[int, int]], bool] | None = None,
+) -> tuple[dict[int, PartitionResult], list[int]]:
+    """Run one task per partition through the scheduler.
+
+    Returns the results by partition index and the indexes in the order they arrived.
+    ``enough(rows_by_index)`` may stop the run early (a ``head(n)`` that has its rows): no
+    more tasks are sent and those in flight are told to stop.
+    """
+    results: dict[int, PartitionResult] = {}
+    arrival: list[int] = []
+    rows: dict[int, int] = {}
+
+    def arrived(index: int, result: PartitionResult) -> int:
+        results[index] = result
+        arrival.append(index)
+        rows[index] = result.rows
         record_many(result.statements)
-        return 0
+        return result.rows
 
-    items = [TaskItem(task, f"execute_on_ray: the task for period {task.period}", period=str(task.period)) for task in tasks]
-    return run_tasks(run_period, items, shared=plan, max_concurrency=max_concurrency, remote_options=remote_options, on_result=arrived)
+    items = [
+        TaskItem(
+            PartitionTask(i, p.predicate, columns, return_as),
+            partition_label(i, p.key),
+            period=partition_label(i, p.key).removeprefix("execute_on_ray: the task for "),
+            options=dict(p.remote_options or {}),
+        )
+        for i, p in enumerate(partitions)
+    ]
+    run_tasks(
+        run_partition,
+        items,
+        shared=plan,
+        max_concurrency=max_concurrency,
+        remote_options=remote_options,
+        on_result=arrived,
+        until=(lambda: enough(rows)) if enough is not None else None,
+    )
+    return results, arrival

@@ -1,101 +1,119 @@
 """What ``execute_on_ray`` does when its LazyFrame is collected.
 
-The LazyFrame it returns is a Polars IO plugin over a :class:`RayRun`. Polars pushes a
-filter written after ``execute_on_ray`` into it as its predicate, so bounds on the date
-column come from both sides: the plan before (read once, by :class:`RayJob`) and the
-predicate after. The bounded range is cut into periods and each period becomes one
-Ray task that collects the input plan filtered to its window.
+The LazyFrame it returns is a Polars IO plugin over a :class:`RayRun`. Polars pushes the
+filter written after ``execute_on_ray`` into it as its predicate, and the columns and row
+limit asked for. At collect the partitions are made (a partitioner reads that predicate;
+``by_key`` partitions it cannot match are dropped), the plan filtered by the predicate is
+shipped once, and each partition becomes one Ray task that collects it filtered to the
+partition. Rows come back in partition order or as tasks finish; a ``head(n)`` stops
+sending tasks once it has its rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from piot.errors import ProgrammingError
+from piot.errors import InvalidArgument
 from piot.lazy.bounds import bounds_for
 from piot.lazy.expr_reader import read_predicate
-from piot.lazy.on_ray import PeriodTask, decode, require_ray, run_periods, serialize_plan
-from piot.plan.bounds import Range
-from piot.plan.periods import Edge, Period, Unit, choose_unit, fit_unit, split_range
+from piot.lazy.on_ray import decode, run_partitions, serialize_plan
+from piot.lazy.partitions import (
+    MOST_WINDOWS,
+    Partitioner,
+    RayPartition,
+    ReadPartition,
+    ResolvedKeys,
+    TimePartitioner,
+    ValuePartitioner,
+    prune_keys,
+)
 
 __all__ = ["RayJob", "RayRun", "missing_bound_message"]
 
 
 @dataclass(frozen=True)
 class RayJob:
-    """The validated arguments of one ``execute_on_ray`` call and what its plan told us.
+    """The checked arguments of one ``execute_on_ray`` call.
 
     Attributes:
-        lf: the input plan (row-wise, over one scan).
-        column: the date column, and its Polars type.
-        time_unit: daily, monthly, yearly or auto.
+        lf: the plan before ``execute_on_ray`` (any plan: it runs in each task, filtered to the partition).
+        partitions: a partitioner, ``by_key`` partitions resolved against the frame, or a fixed list.
         return_as: arrow, ipc or parquet.
-        remote_options: passed to each task's ``.options(...)``.
-        max_concurrency: most tasks in flight at once.
-        plan_bounds: bounds on the column found in the plan before ``execute_on_ray``.
+        remote_options: every task's Ray options (a partition's own win over them).
+        max_concurrency: the most tasks in flight at once.
+        ordered: rows in partition order (else in the order tasks finish).
     """
 
     lf: pl.LazyFrame = field(repr=False)
-    column: str
-    dtype: pl.DataType
-    time_unit: str
+    partitions: Partitioner | ResolvedKeys | tuple[RayPartition, ...]
     return_as: str
     remote_options: Mapping[str, Any]
     max_concurrency: int
-    plan_bounds: Range
-
-    @property
-    def time_zone(self) -> str | None:
-        """The date column's time zone, None for dates and naive datetimes."""
-        return self.dtype.time_zone if isinstance(self.dtype, pl.Datetime) else None
+    ordered: bool
 
 
-def missing_bound_message(column: str, bounds: Range) -> str:
-    """Say which side of the range is missing and how to bound it.
+def missing_bound_message(spec: Partitioner, predicate: pl.Expr | None) -> str:
+    """Say what a partitioner needs from the filters and which part is missing.
 
-    >>> message = missing_bound_message("date", Range())
-    >>> message[:80]
-    "execute_on_ray needs a two-sided bound on 'date' to split the work, and the quer"
-    >>> "pl.col('date').is_between(start, end)" in message
-    True
+    >>> from piot.lazy.partitions import by_time
+    >>> print(missing_bound_message(by_time("date"), None))
+    execute_on_ray needs a two-sided bound on 'date' to split the work, and the query has none; add one before or after execute_on_ray, e.g. .filter(pl.col('date').is_between(start, end)) or a pair of >= / <= filters
     """
-    if bounds.lower is None and bounds.upper is None:
-        found = "the query has none"
-    else:
-        found = f"the query only bounds it {'from below' if bounds.upper is None else 'from above'}"
+    column = spec.on
+    if isinstance(spec, TimePartitioner):
+        bounds = spec.before
+        if predicate is not None:
+            zone = spec.dtype.time_zone if isinstance(spec.dtype, pl.Datetime) else None
+            bounds = bounds.intersect(bounds_for(read_predicate(predicate), column, zone))
+        if bounds.lower is None and bounds.upper is None:
+            found = "the query has none"
+        elif bounds.two_sided:
+            found = f"it spans more than {MOST_WINDOWS:,} windows of {spec.every}; choose a longer interval"
+        else:
+            found = f"the query only bounds it {'from below' if bounds.upper is None else 'from above'}"
+        return (
+            f"execute_on_ray needs a two-sided bound on {column!r} to split the work, and {found}; "
+            f"add one before or after execute_on_ray, e.g. .filter(pl.col({column!r}).is_between(start, end)) "
+            "or a pair of >= / <= filters"
+        )
+    if isinstance(spec, ValuePartitioner):
+        return (
+            f"execute_on_ray needs the values of {column!r} to split the work: give them to by_value, or filter "
+            f"after execute_on_ray with == or is_in on {column!r}"
+        )
     return (
-        f"execute_on_ray needs a two-sided bound on {column!r} to split the work, and {found}; "
-        f"add one before or after execute_on_ray, e.g. .filter(pl.col({column!r}).is_between(start, end)) "
-        "or a pair of >= / <= filters"
+        f"execute_on_ray needs a bounded range of {column!r} to split the work; filter after execute_on_ray, "
+        f"e.g. .filter(pl.col({column!r}).is_between(low, high))"
     )
 
 
-def plan_periods(bounds: Range, time_unit: str) -> list[Period]:
-    """The periods of a two-sided range, ``auto`` resolved by its length.
-
-    >>> lo, hi = Edge(datetime(2024, 1, 1), True), Edge(datetime(2024, 3, 31), True)
-    >>> [str(p) for p in plan_periods(Range(lo, hi), "monthly")]
-    ['[2024-01-01, 2024-02-01)', '[2024-02-01, 2024-03-01)', '[2024-03-01, 2024-03-31]']
-    """
-    assert bounds.lower is not None and bounds.upper is not None
-    if time_unit == "auto":
-        unit: Unit = choose_unit(bounds.lower.value, bounds.upper.value)
-    else:
-        unit = time_unit  # type: ignore[assignment]
-    # a far bound is cut coarser rather than into thousands of periods
-    unit, every = fit_unit(bounds.lower.value, bounds.upper.value, unit)
-    return split_range(bounds.lower, bounds.upper, unit, every=every)
+def partitions_for(job: RayJob, predicate: pl.Expr | None) -> list[RayPartition]:
+    """The partitions of one collect: built from the pushed predicate, pruned, or as given."""
+    spec = job.partitions
+    if isinstance(spec, ResolvedKeys):
+        return prune_keys(spec, predicate)
+    if isinstance(spec, tuple):
+        return list(spec)
+    built = spec.build(predicate)
+    if built is None:
+        raise InvalidArgument(missing_bound_message(spec, predicate))
+    return [as_ray_partition(p) for p in built]
 
 
-def probe_period(bounds: Range) -> Period:
-    """A one-day period inside ``bounds`` when they have a lower edge, else an arbitrary one."""
-    start = bounds.lower.value if bounds.lower is not None else datetime(2000, 1, 1)
-    return Period(Edge(start, True), Edge(start + timedelta(days=1), False))
+def as_ray_partition(partition: Any) -> RayPartition:
+    """A list item as a :class:`RayPartition`, or an InvalidArgument saying what a partition is."""
+    if isinstance(partition, RayPartition):
+        return partition
+    if isinstance(partition, ReadPartition):
+        return RayPartition(partition.predicate, partition.key)
+    raise InvalidArgument(
+        "execute_on_ray: partitions must be a partitioner (piot.by_time, by_value, by_range, by_key) or ReadPartition / "
+        f"RayPartition items, not {type(partition).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -111,32 +129,66 @@ class RayRun:
         n_rows: int | None,
         batch_size: int | None,
     ) -> Iterator[pl.DataFrame]:
-        """Split, run the tasks, and hand Polars the concatenated rows; called at collect."""
+        """Make the partitions, run their tasks, and hand Polars their rows; called at collect."""
         del batch_size
+        from piot.lazy.on_ray import require_ray
+
         job = self.job
-        require_ray()
-        bounds = job.plan_bounds
-        if predicate is not None:
-            bounds = bounds.intersect(bounds_for(read_predicate(predicate), job.column, job.time_zone))
-        if not bounds.two_sided:
-            raise ProgrammingError(missing_bound_message(job.column, bounds))
         schema = job.lf.collect_schema()
-        needed = set(with_columns if with_columns is not None else schema.names())
-        if predicate is not None:
-            needed |= set(predicate.meta.root_names())
-        columns = tuple(name for name in schema.names() if name in needed)
+        wanted = list(with_columns) if with_columns is not None else schema.names()
+        partitions = partitions_for(job, predicate)
+        if not partitions or n_rows == 0:
+            yield pl.DataFrame(schema={name: schema[name] for name in wanted})
+            return
+        require_ray()
+        columns = _needed_columns(schema, wanted, predicate, partitions)
         base = job.lf if predicate is None else job.lf.filter(predicate)
-        tasks = [
-            PeriodTask(i, period, job.column, job.dtype, columns, job.return_as)
-            for i, period in enumerate(plan_periods(bounds, job.time_unit))
-        ]
-        results = run_periods(serialize_plan(base), tasks, job.remote_options, job.max_concurrency)
-        frames = [decode(r.payload, job.return_as) for r in results]
-        frame = pl.concat(frames, how="vertical_relaxed").select(
-            [pl.col(name).cast(schema[name]) for name in columns]
+        results, arrival = run_partitions(
+            serialize_plan(base),
+            partitions,
+            columns,
+            return_as=job.return_as,
+            remote_options=job.remote_options,
+            max_concurrency=job.max_concurrency,
+            enough=None if n_rows is None else _enough(n_rows, job.ordered),
         )
-        if predicate is not None:
-            frame = frame.filter(predicate)
-        if n_rows is not None:
-            frame = frame.head(n_rows)
-        yield frame.select(with_columns) if with_columns is not None else frame
+        order = sorted(results) if job.ordered else arrival
+        left = n_rows
+        for index in order:
+            frame = decode(results[index].payload, job.return_as).select(wanted)
+            frame = frame.cast({name: schema[name] for name in wanted})  # type: ignore[arg-type]
+            if left is not None:
+                frame = frame.head(left)
+                left -= frame.height
+            yield frame
+            if left == 0:
+                return
+
+
+def _needed_columns(schema: pl.Schema, wanted: list[str], predicate: pl.Expr | None, partitions: list[RayPartition]) -> tuple[str, ...]:
+    """The columns the tasks return: those asked for, plus any a predicate needs (all when one cannot tell)."""
+    needed = set(wanted)
+    for expr in [predicate, *(p.predicate for p in partitions)]:
+        if expr is None:
+            continue
+        roots = expr.meta.root_names()
+        if not roots and expr.meta.has_multiple_outputs():
+            return tuple(schema.names())
+        needed |= set(roots)
+    return tuple(name for name in schema.names() if name in needed)
+
+
+def _enough(n_rows: int, ordered: bool) -> Any:
+    """Whether the rows that arrived already give the first ``n_rows`` in the output's order."""
+
+    def check(rows: dict[int, int]) -> bool:
+        if not ordered:
+            return sum(rows.values()) >= n_rows
+        total, index = 0, 0
+        while index in rows:  # only an unbroken run from the first partition counts
+            total += rows[index]
+            index += 1
+        return total >= n_rows
+
+    return check
+

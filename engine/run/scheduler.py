@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,23 +110,29 @@ def run_tasks(
     progress: Progress | None = None,
     on_result: Callable[[int, Any], int] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    until: Callable[[], bool] | None = None,
 ) -> list[Any]:
     """Run ``function(item.payload, limits, shared)`` on Ray for every item; return the results in item order.
 
     ``on_result(index, result)`` sees each result as it arrives (in completion order) and
-    returns the rows it holds, for progress. The current
+    returns the rows it holds, for progress. Once ``until()`` is true (asked after each
+    result) no more tasks are sent, those in flight are told to stop, and the results not
+    arrived are None. The current
     :class:`~piot.connectors.limits.ReadControl` (set by the front-end) gives the deadline;
     ``progress.cancelled`` stops the run. Either way, and on any failure, the tasks still in
     flight are told to stop through the cancel board and the first error is raised.
     """
     import ray
 
-    from piot.run.runtime import cancel_board
+    from piot.run.runtime import cancel_board, check_feasible
 
     progress = progress or Progress()
     progress.fragments_total = sum(item.weight for item in items)
     control = current_control()
-    base = _remote(function).options(**dict(remote_options or {}))
+    base_options = dict(remote_options or {})
+    base = _remote(function).options(**base_options)
+    for options in _distinct(item.options for item in items if item.options):  # a task no node can hold would wait forever
+        check_feasible({**base_options, **options}, who="a task's remote_options")
     shared_ref = ray.put(shared) if shared is not None else None
     board, query_id = cancel_board(), uuid.uuid4().hex
     results: list[Any] = [None] * len(items)
@@ -144,22 +150,39 @@ def run_tasks(
             if on_progress is not None:
                 on_progress(progress)
 
+    def done() -> bool:
+        return until is not None and until()
+
     try:
         for index, item in enumerate(items):
-            while len(in_flight) >= max(1, max_concurrency):
+            while len(in_flight) >= max(1, max_concurrency) and not done():
                 wait_one()
+            if done():
+                break
             check_cancel(progress, control)
             limits = TaskLimits(query_id, board, control.remaining(), control.query_timeout)
-            remote = base.options(**dict(item.options)) if item.options else base
+            remote = _remote(function).options(**{**base_options, **item.options}) if item.options else base
             in_flight[remote.remote(item.payload, limits, shared_ref)] = index
-        while in_flight:
+        while in_flight and not done():
             wait_one()
+        if in_flight:  # stopped early: the rest is not needed
+            board.cancel.remote(query_id)
+            in_flight.clear()
     except BaseException:
         if in_flight:
             board.cancel.remote(query_id)
         in_flight.clear()
         raise
     return results
+
+
+def _distinct(options: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Each different options mapping once (they may hold unhashable values)."""
+    seen: list[Mapping[str, Any]] = []
+    for option in options:
+        if option not in seen:
+            seen.append(option)
+    return seen
 
 
 def check_cancel(progress: Progress, control: ReadControl, waiting: TaskItem | None = None) -> None:
