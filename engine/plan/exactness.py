@@ -97,6 +97,9 @@ class KindSemantics:
         big_integers: integer literals beyond 64 bits compare exactly.
         typed_dates: dates and timestamps are typed values; else ISO text (SQLite), where a date
             comparison is widened to whole days and any other use is kept back.
+        text_order_collation: the collation that orders text by its bytes, as the merge does
+            (``"C"`` on PostgreSQL, ``BINARY`` on SQLite); text comparisons by order are pushed
+            with it, and kept back where there is none (MariaDB's collations ignore case).
     """
 
     name: str
@@ -109,6 +112,7 @@ class KindSemantics:
     like_backslash_escapes: bool = True
     big_integers: bool = False
     typed_dates: bool = True
+    text_order_collation: str | None = None
 
     def cast_exactness(self, source: str, target: str) -> Exactness:
         """Whether ``CAST(value of family source AS target family)`` is exact here (same family: exact)."""
@@ -117,8 +121,8 @@ class KindSemantics:
         return Exactness.EXACT if (source, target) in self.exact_casts else Exactness.KEPT_BACK
 
 
-#: Every kind piot knows. Text comparisons by order (``<``, ``BETWEEN``) are kept back everywhere:
-#: collations order text differently from the merge. A kind missing here gets :data:`UNKNOWN_KIND`.
+#: Every kind piot knows. Text comparisons by order (``<``, ``BETWEEN``) are pushed only with a collation
+#: that orders by bytes, as the merge does. A kind missing here gets :data:`UNKNOWN_KIND`.
 KIND_SEMANTICS: dict[str, KindSemantics] = {
     k.name: k
     for k in (
@@ -135,6 +139,7 @@ KIND_SEMANTICS: dict[str, KindSemantics] = {
             text_like=Exactness.EXACT,
             special_floats=True,
             big_integers=True,
+            text_order_collation='"C"',
         ),
         KindSemantics(
             "mysql",
@@ -153,6 +158,7 @@ KIND_SEMANTICS: dict[str, KindSemantics] = {
             text_like=Exactness.WIDENED,  # LIKE ignores ASCII case
             like_backslash_escapes=False,
             typed_dates=False,
+            text_order_collation="BINARY",
         ),
     )
 }

@@ -113,7 +113,26 @@ def decide(conjunct: exp.Expression, types: dict[str, ColumnType], semantics: Ki
             return Pushdown(None, Exactness.KEPT_BACK, "dates are held as text: only comparisons with constants are pushed")
         judge.weaken(Exactness.WIDENED, "dates are compared as text, by whole days")
         return Pushdown(widened.sql(dialect="postgres"), judge.exactness, judge.reason)
-    return Pushdown(_typed_literals(conjunct.copy(), types).sql(dialect="postgres"), judge.exactness, judge.reason)
+    pushed = _collated(_typed_literals(conjunct.copy(), types), types, semantics)
+    return Pushdown(pushed.sql(dialect="postgres"), judge.exactness, judge.reason)
+
+
+def _collated(condition: exp.Expression, types: dict[str, ColumnType], semantics: KindSemantics) -> exp.Expression:
+    """``condition`` with each text column compared by order put under the kind's byte-order collation.
+
+    >>> import sqlglot
+    >>> from piot.connectors.types import declared_type
+    >>> _collated(sqlglot.parse_one("s < 'b'"), {"s": declared_type("text")}, semantics_of("postgres")).sql("postgres")
+    's COLLATE "C" < \\'b\\''
+    """
+    collation = semantics.text_order_collation
+    if collation is None:
+        return condition
+    name = exp.to_identifier(collation.strip('"'), quoted=True) if collation.startswith('"') else exp.var(collation)
+    for node in list(condition.find_all(*_ORDERINGS)):
+        for column in [c for c in node.find_all(exp.Column) if family_of(_column_type(c, types).sql) == "text"]:
+            column.replace(exp.Collate(this=column.copy(), expression=name.copy()))
+    return condition
 
 
 def pushable(conjunct: exp.Expression, types: dict[str, ColumnType], *, text_dates: bool) -> exp.Expression | None:
@@ -178,6 +197,9 @@ class _Judge:
         if "timestamptz" in families and families & {"date", "timestamp"}:
             self.weaken(Exactness.KEPT_BACK, "a TIMESTAMP WITH TIME ZONE compared with a date or timestamp depends on the time zone")
             return Exactness.KEPT_BACK
+        if "text" in families and families - {"text"}:
+            self.weaken(Exactness.KEPT_BACK, f"{node.sql()} compares text with another kind of value")
+            return Exactness.KEPT_BACK
         if "text" in families:
             return self._text_predicate(node)
         if isinstance(node, exp.Like):
@@ -188,8 +210,10 @@ class _Judge:
     def _text_predicate(self, node: exp.Expression) -> Exactness:
         semantics = self.semantics
         negated = isinstance(node, exp.NEQ) or bool(node.args.get("negate"))
-        if isinstance(node, _ORDERINGS):
-            found, reason = Exactness.KEPT_BACK, "text is ordered by collations that differ from the merge's"
+        if isinstance(node, _ORDERINGS) and semantics.text_order_collation is None:
+            found, reason = Exactness.KEPT_BACK, f"{semantics.name} orders text by collations that differ from the merge's"
+        elif isinstance(node, _ORDERINGS):
+            found, reason = Exactness.EXACT, ""  # compared under the kind's byte-order collation (see _collated)
         elif isinstance(node, exp.Like) and not semantics.like_backslash_escapes and "\\" in node.expression.sql():
             found, reason = Exactness.KEPT_BACK, f"{semantics.name} does not read a backslash in a LIKE pattern as an escape"
         elif isinstance(node, exp.Like):
