@@ -30,6 +30,7 @@ from piot.lazy.expr_reader import read_predicate
 from piot.lazy.predicate import columns_of
 from piot.lazy.sql_log import record_sql
 from piot.lazy.sql_pushdown import Pushed, push_down
+from piot.plan.fragments import UTC_SESSION, mysql_time_casts
 from piot.sql.statement import parse_read_only
 
 __all__ = ["DbScan", "scan_db"]
@@ -110,6 +111,8 @@ def select_sql(
         statement = statement.where(where)
     if limit is not None:
         statement = statement.limit(limit)
+    if dialect == "mysql" and mysql_time_casts(statement):
+        return UTC_SESSION + statement.sql(dialect=dialect)
     return statement.sql(dialect=dialect)
 
 

@@ -1,18 +1,10 @@
 """Write a :data:`~piot.lazy.predicate.Predicate` as an SQL condition a source can run.
 
-The condition sent to a source may keep more rows than the Polars predicate, never
-fewer: Polars applies the exact predicate again to what is read. Each pushed piece is
-either *exact* (true, false and null exactly where Polars says so) or *relaxed* (true
-at least wherever Polars says true). Relaxed pieces appear where the source's notion
-of order or equality is looser than Polars':
-
-- SQLite keeps dates and timestamps as ISO text compared as text, so bounds on them are
-  widened to whole days (``col >= 'YYYY-MM-DD'``, ``col < 'YYYY-MM-DD'`` of the next day);
-- MySQL/MariaDB compare strings with case-insensitive, space-padding collations, so only
-  string equality is pushed there, relaxed.
-
-``NOT`` is pushed only over exact pieces, ``OR`` only when every branch is pushed, and
-an ``AND`` keeps whichever branches can be pushed.
+The predicate is written once as a condition with the merge's meaning (literals typed as
+the columns are), and each of its AND terms is then judged by the one pushdown policy of
+the SQL path (:func:`piot.plan.pushdown.decide`): pushed exactly, pushed widened (the
+source keeps at least Polars' rows; Polars filters again), or kept back. So the Polars API
+and SQL push the same conditions to the same kinds of source, with the same exactness.
 
 Example:
     >>> import polars as pl
@@ -32,14 +24,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import polars as pl
 from sqlglot import exp
 
 from piot.connectors.kinds import SourceKind
-from piot.lazy.predicate import And, Between, Compare, InList, IsNull, Not, Op, Or, Predicate, Value
+from piot.connectors.types import ColumnType, declared_type
+from piot.lazy.predicate import And, Between, Compare, InList, IsNull, Not, Op, Or, Predicate, Value, conjuncts
+from piot.plan.exactness import Exactness, semantics_of
+from piot.plan.fragments import mysql_time_casts
+from piot.plan.pushdown import decide
 
 __all__ = ["Pushed", "push_down"]
 
@@ -82,100 +78,118 @@ def push_down(
     Args:
         predicate: the predicate read from Polars.
         schema: the Polars types (instances or classes) of the columns the condition may mention.
-        kind: the source kind, which decides literal syntax and comparison rules.
+        kind: the source kind, which decides literal syntax and what it computes exactly.
     """
     types = {name: dtype() if isinstance(dtype, type) else dtype for name, dtype in schema.items()}
-    return _push(predicate, _Context(types, kind))
-
-
-def _push(predicate: Predicate, ctx: _Context) -> Pushed | None:
-    if isinstance(predicate, Compare):
-        return _compare(predicate.column, predicate.op, predicate.value, ctx)
-    if isinstance(predicate, Between):
-        return _between(predicate, ctx)
-    if isinstance(predicate, InList):
-        return _in_list(predicate, ctx)
-    if isinstance(predicate, IsNull):
-        return _is_null(predicate, ctx)
-    if isinstance(predicate, And):
-        return _all_of([_push(p, ctx) for p in predicate.parts])
-    if isinstance(predicate, Or):
-        return _any_of([_push(p, ctx) for p in predicate.parts])
-    if isinstance(predicate, Not):
-        inner = _push(predicate.part, ctx)
-        if inner is None or not inner.exact:
-            return None
-        return Pushed(exp.Not(this=exp.Paren(this=inner.condition)), True)
-    return None
-
-
-def _all_of(parts: list[Pushed | None]) -> Pushed | None:
-    kept = [p for p in parts if p is not None]
-    if not kept:
+    column_types = {name: t for name, dtype in types.items() if (t := column_type(dtype)) is not None}
+    ctx = _Context(types, kind)
+    semantics = semantics_of(kind.name)
+    pushed: list[exp.Expression] = []
+    exact = True
+    for part in conjuncts(predicate):
+        condition = _condition(part, ctx)
+        decision = decide(condition, column_types, semantics) if condition is not None else None
+        if decision is None or decision.tree is None:
+            exact = False
+            continue
+        pushed.append(_quoted(decision.tree))
+        exact = exact and decision.exactness is Exactness.EXACT
+    if not pushed:
         return None
-    exact = len(kept) == len(parts) and all(p.exact for p in kept)
-    condition = kept[0].condition if len(kept) == 1 else exp.and_(*(p.condition for p in kept))
+    condition = pushed[0] if len(pushed) == 1 else exp.and_(*pushed)
+    if kind.dialect == "mysql":
+        mysql_time_casts(condition)
     return Pushed(condition, exact)
 
 
-def _any_of(parts: list[Pushed | None]) -> Pushed | None:
-    if not parts or any(p is None for p in parts):
-        return None
-    pushed = [p for p in parts if p is not None]
-    condition = pushed[0].condition if len(pushed) == 1 else exp.or_(*(p.condition for p in pushed))
-    return Pushed(condition, all(p.exact for p in pushed))
+def column_type(dtype: pl.DataType) -> ColumnType | None:
+    """The column type the policy judges a Polars type as, or None for types no condition is pushed on.
+
+    >>> column_type(pl.Datetime("us", "UTC")).sql, column_type(pl.Decimal(10, 2)).sql, column_type(pl.List(pl.Int64))
+    ('TIMESTAMPTZ', 'DECIMAL(10, 2)', None)
+    """
+    if dtype.is_integer():
+        return declared_type("bigint")
+    if dtype.is_float():
+        return declared_type("double precision")
+    if isinstance(dtype, pl.Decimal):
+        return declared_type(f"numeric({dtype.precision or 38},{dtype.scale or 0})")
+    if isinstance(dtype, pl.Datetime):
+        return declared_type("timestamp with time zone" if dtype.time_zone else "timestamp")
+    names = {pl.String: "text", pl.Boolean: "boolean", pl.Date: "date"}
+    name = next((n for t, n in names.items() if isinstance(dtype, t)), None)
+    return declared_type(name) if name is not None else None
+
+
+def _quoted(condition: exp.Expression) -> exp.Expression:
+    """The pushed condition with its column names quoted, as the scan's SELECT names them."""
+    for column in condition.find_all(exp.Column):
+        column.set("this", exp.to_identifier(column.name, quoted=True))
+    return condition
+
+
+def _condition(predicate: Predicate, ctx: _Context) -> exp.Expression | None:
+    """The predicate as a condition with Polars' meaning, or None where it holds something no source is asked for."""
+    if isinstance(predicate, Compare):
+        literal = _literal(predicate.column, predicate.value, ctx)
+        return None if literal is None else _SQL_OPS[predicate.op](this=_column(predicate.column), expression=literal)
+    if isinstance(predicate, Between):
+        low, high = _literal(predicate.column, predicate.low, ctx), _literal(predicate.column, predicate.high, ctx)
+        if low is None or high is None:
+            return None
+        column = _column(predicate.column)
+        lower = exp.GTE(this=column, expression=low) if predicate.closed in ("both", "left") else exp.GT(this=column, expression=low)
+        upper = exp.LTE(this=column.copy(), expression=high) if predicate.closed in ("both", "right") else exp.LT(this=column.copy(), expression=high)
+        return exp.and_(lower, upper)
+    if isinstance(predicate, InList):
+        return _in_list(predicate, ctx)
+    if isinstance(predicate, IsNull):
+        if predicate.column not in ctx.schema:
+            return None
+        test = exp.Is(this=_column(predicate.column), expression=exp.Null())
+        return exp.Not(this=test) if predicate.negated else test
+    if isinstance(predicate, (And, Or)):
+        parts = [_condition(p, ctx) for p in predicate.parts]
+        if any(p is None for p in parts):
+            return None
+        joined = exp.and_ if isinstance(predicate, And) else exp.or_
+        return exp.Paren(this=joined(*parts))  # type: ignore[arg-type]
+    if isinstance(predicate, Not):
+        inner = _condition(predicate.part, ctx)
+        return None if inner is None else exp.Not(this=exp.Paren(this=inner))
+    return None
 
 
 def _column(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _compare(column: str, op: Op, value: Value, ctx: _Context) -> Pushed | None:
+def _literal(column: str, value: Value, ctx: _Context) -> exp.Expression | None:
+    """``value`` as a literal of ``column``'s type, as Polars compares them; None where they would not compare alike."""
     dtype = ctx.schema.get(column)
-    if dtype is None:
+    if dtype is None or column_type(dtype) is None:
         return None
     if isinstance(dtype, (pl.Date, pl.Datetime)):
-        if ctx.kind.text_dates:
-            return _text_date_compare(column, op, value, dtype)
-        literal = _temporal_literal(value, dtype, ctx.kind)
-        return None if literal is None else Pushed(_SQL_OPS[op](this=_column(column), expression=literal), True)
+        return _temporal_literal(value, dtype, ctx.kind)
     if isinstance(dtype, pl.String):
-        return _string_compare(column, op, value, ctx.kind)
-    literal = _plain_literal(value, dtype, ctx.kind)
-    return None if literal is None else Pushed(_SQL_OPS[op](this=_column(column), expression=literal), True)
+        return exp.Literal.string(value) if isinstance(value, str) and "\x00" not in value else None
+    return _plain_literal(value, dtype)
 
 
-def _plain_literal(value: Value, dtype: pl.DataType, kind: SourceKind) -> exp.Expression | None:
+def _plain_literal(value: Value, dtype: pl.DataType) -> exp.Expression | None:
     """Numbers and booleans compared the same way in Polars and in SQL."""
     if isinstance(value, bool):
-        return exp.Boolean(this=value) if isinstance(dtype, pl.Boolean) and kind.name == "postgres" else None
+        return exp.Boolean(this=value) if isinstance(dtype, pl.Boolean) else None
     if isinstance(value, int):
         if dtype.is_integer() or isinstance(dtype, pl.Decimal):
             return exp.Literal.number(str(value))
-        if isinstance(dtype, pl.Float64) and abs(value) <= _FLOAT_EXACT_INT:
+        if dtype.is_float() and abs(value) <= _FLOAT_EXACT_INT:
             return exp.Literal.number(str(value))
         return None
     if isinstance(value, float):
-        return exp.Literal.number(repr(value)) if isinstance(dtype, pl.Float64) and math.isfinite(value) else None
+        return exp.Literal.number(repr(value)) if dtype.is_float() and math.isfinite(value) else None
     if isinstance(value, Decimal):
         return exp.Literal.number(format(value, "f")) if isinstance(dtype, pl.Decimal) and value.is_finite() else None
-    return None
-
-
-def _string_compare(column: str, op: Op, value: Value, kind: SourceKind) -> Pushed | None:
-    if not isinstance(value, str) or "\x00" in value:
-        return None
-    literal = exp.Literal.string(value)
-    if kind.name == "sqlite":
-        binary = exp.Collate(this=_column(column), expression=exp.var("BINARY"))
-        return Pushed(_SQL_OPS[op](this=binary, expression=literal), True)
-    if kind.name == "postgres":
-        left: exp.Expression = _column(column)
-        if op not in ("==", "!="):
-            left = exp.Collate(this=left, expression=exp.to_identifier("C", quoted=True))
-        return Pushed(_SQL_OPS[op](this=left, expression=literal), True)
-    if op == "==":  # case-insensitive, space-padding collations: equality keeps more rows
-        return Pushed(exp.EQ(this=_column(column), expression=literal), False)
     return None
 
 
@@ -190,71 +204,25 @@ def _temporal_literal(value: Value, dtype: pl.Date | pl.Datetime, kind: SourceKi
     column_tz = dtype.time_zone if isinstance(dtype, pl.Datetime) else None
     if (value.tzinfo is None) != (column_tz is None):
         return None
-    if value.tzinfo is not None:
-        if kind.name != "postgres":
-            return None
-        text = value.isoformat(" ", timespec="microseconds")
-        return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMPTZ"))
     text = value.isoformat(" ", timespec="microseconds")
-    type_name = "DATETIME(6)" if kind.dialect == "mysql" else "TIMESTAMP"
-    return exp.cast(exp.Literal.string(text), exp.DataType.build(type_name, dialect=kind.dialect))
+    if value.tzinfo is not None:
+        return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMPTZ")) if kind.name == "postgres" else None
+    return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMP"))
 
 
-def _text_date_compare(column: str, op: Op, value: Value, dtype: pl.Date | pl.Datetime) -> Pushed | None:
-    """Whole-day bounds on ISO text, which keep at least every row the typed comparison keeps."""
-    if not isinstance(value, date) or op == "!=":
-        return None
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return None
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        return None
-    day = value.date() if isinstance(value, datetime) else value
-    at_midnight = not isinstance(value, datetime) or value.time() == time()
-    lower = exp.GTE(this=_column(column), expression=exp.Literal.string(day.isoformat()))
-    end = day if op == "<" and at_midnight else day + timedelta(days=1)
-    upper = exp.LT(this=_column(column), expression=exp.Literal.string(end.isoformat()))
-    if op in (">", ">="):
-        return Pushed(lower, False)
-    if op in ("<", "<="):
-        return Pushed(upper, False)
-    return Pushed(exp.and_(lower, upper), False)
-
-
-def _between(predicate: Between, ctx: _Context) -> Pushed | None:
-    low_op: Op = ">=" if predicate.closed in ("both", "left") else ">"
-    high_op: Op = "<=" if predicate.closed in ("both", "right") else "<"
-    low = _compare(predicate.column, low_op, predicate.low, ctx)
-    high = _compare(predicate.column, high_op, predicate.high, ctx)
-    return _all_of([low, high])
-
-
-def _in_list(predicate: InList, ctx: _Context) -> Pushed | None:
+def _in_list(predicate: InList, ctx: _Context) -> exp.Expression | None:
     if predicate.column not in ctx.schema:
         return None
     column = _column(predicate.column)
+    null_test = exp.Is(this=column.copy(), expression=exp.Null())
     if not predicate.values:
-        if predicate.nulls_equal and predicate.has_null:
-            return Pushed(exp.Is(this=column, expression=exp.Null()), True)
+        return null_test if predicate.nulls_equal and predicate.has_null else None
+    literals = [_literal(predicate.column, v, ctx) for v in predicate.values]
+    if any(literal is None for literal in literals):
         return None
-    parts = [_compare(predicate.column, "==", v, ctx) for v in predicate.values]
-    if any(p is None for p in parts):
-        return None
-    pushed = [p for p in parts if p is not None]
-    if all(isinstance(p.condition, exp.EQ) for p in pushed):
-        left = pushed[0].condition.this
-        condition: exp.Expression = exp.In(this=left, expressions=[p.condition.expression for p in pushed])
-    else:
-        condition = exp.or_(*(p.condition for p in pushed))
-    exact = all(p.exact for p in pushed)
+    condition: exp.Expression = exp.In(this=column, expressions=literals)
     if predicate.nulls_equal and predicate.has_null:
-        condition = exp.or_(condition, exp.Is(this=column, expression=exp.Null()))
-    elif predicate.nulls_equal:
-        condition = exp.and_(condition, exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())))
-    return Pushed(condition, exact)
-
-
-def _is_null(predicate: IsNull, ctx: _Context) -> Pushed | None:
-    if predicate.column not in ctx.schema:
-        return None
-    condition: exp.Expression = exp.Is(this=_column(predicate.column), expression=exp.Null())
-    return Pushed(exp.Not(this=condition) if predicate.negated else condition, True)
+        return exp.Paren(this=exp.or_(condition, null_test))
+    if predicate.nulls_equal:  # a NULL is not in the list: false, not unknown
+        return exp.Paren(this=exp.and_(condition, exp.Not(this=null_test)))
+    return condition

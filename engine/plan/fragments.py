@@ -151,17 +151,32 @@ def fragment_sql(
         select = select.where(exp.and_(*conditions, copy=False), copy=False)
     if dialect != "mysql":
         return select.sql(dialect=dialect, copy=False)
-    for cast in list(select.find_all(exp.Cast)):
+    instants = mysql_time_casts(select)
+    return (UTC_SESSION if utc_session or instants else "") + select.sql(dialect=dialect, copy=False)
+
+
+def mysql_time_casts(statement: exp.Expression) -> bool:
+    """Write a statement's time literals as MySQL/MariaDB reads them exactly (in place); True when it must run in a UTC session.
+
+    A plain ``CAST(... AS DATETIME)`` drops the microseconds of a bound: it becomes
+    ``DATETIME(6)``. An instant with an offset becomes its UTC wall time, read in a UTC session.
+
+    >>> statement = exp.condition("ts < CAST('2024-02-01 13:30:00.25' AS TIMESTAMP)")
+    >>> mysql_time_casts(statement), statement.sql("mysql")
+    (False, "ts < CAST('2024-02-01 13:30:00.25' AS DATETIME(6))")
+    """
+    utc_session = False
+    for cast in list(statement.find_all(exp.Cast)):
         if cast.to.is_type(exp.DataType.Type.TIMESTAMPTZ) and isinstance(cast.this, exp.Literal) and cast.this.is_string:
             instant = parse_time_text(cast.this.this)
             if instant is not None and instant.tzinfo is not None:
                 utc_session = True
                 wall = instant.astimezone(UTC).replace(tzinfo=None)
                 cast.replace(time_literal(TimeValue(wall, is_date=False)))
-    for cast in select.find_all(exp.Cast):  # a plain DATETIME cast drops the microseconds of the bound
+    for cast in statement.find_all(exp.Cast):  # a plain DATETIME cast drops the microseconds of the bound
         if cast.to.is_type(exp.DataType.Type.TIMESTAMP):
             cast.set("to", exp.DataType.build("DATETIME(6)", dialect="mysql"))
-    return (UTC_SESSION if utc_session else "") + select.sql(dialect=dialect, copy=False)
+    return utc_session
 
 
 def distinct_scans(scans: Sequence[Scan]) -> list[Scan]:

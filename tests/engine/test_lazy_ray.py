@@ -48,7 +48,7 @@ def _time_windows(kind: str) -> set[str]:
     if kind == "sqlite":
         return {f"{col} >= '{start}' AND {col} < '{end}'" for start, end in MONTHS}
     cast = "DATETIME(6)" if kind == "mysql" else "TIMESTAMP"
-    typed = lambda day: f"CAST('{day} 00:00:00.000000' AS {cast})"  # noqa: E731
+    typed = lambda day: f"CAST('{day} 00:00:00' AS {cast})"  # noqa: E731
     return {f"{col} >= {typed(start)} AND {col} < {typed(end)}" for start, end in MONTHS}
 
 
@@ -150,6 +150,6 @@ def test_a_time_zone_aware_column_on_postgres(pg_trades: TradesDb) -> None:
     split, statements = _run(run)
     assert len(statements) == 3
     assert all(sql.count("AS TIMESTAMPTZ)") == 2 for sql in statements)
-    assert any("'2024-02-01 00:00:00.000000+00:00'" in sql for sql in statements)
+    assert any("'2024-02-01 00:00:00+00:00'" in sql for sql in statements)
     assert_same_rows(split, lf.filter(pl.col("z") >= start, pl.col("z") < end).collect())
     assert split.height == expected().filter(Q1_TIMES).height

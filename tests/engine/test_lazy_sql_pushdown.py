@@ -142,8 +142,8 @@ PG, MY, LITE = "postgresql://h/db", "mysql://h/db", "sqlite:///x.db"
         (Not(Compare("s", "==", "b")), PG, "NOT (\"s\" = 'b')", True),
         (Or((Compare("i", ">", 1), Opaque("f(x)"))), PG, None, None),
         (And((Compare("i", ">", 1), Opaque("f(x)"))), PG, "\"i\" > 1", False),
-        (InList("i", (1, 2), has_null=True, nulls_equal=True), PG, "\"i\" IN (1, 2) OR \"i\" IS NULL", True),
-        (InList("i", (1, 2), nulls_equal=True), PG, "\"i\" IN (1, 2) AND NOT \"i\" IS NULL", True),
+        (InList("i", (1, 2), has_null=True, nulls_equal=True), PG, "(\"i\" IN (1, 2) OR \"i\" IS NULL)", True),
+        (InList("i", (1, 2), nulls_equal=True), PG, "(\"i\" IN (1, 2) AND NOT \"i\" IS NULL)", True),
         (Compare("i", ">", 1.5), PG, None, None),
         (Compare("f", ">", float("inf")), PG, None, None),
         (Compare("missing", ">", 1), PG, None, None),
@@ -158,6 +158,6 @@ def test_aware_timestamps_are_pushed_to_postgres_only() -> None:
 
     schema = {"z": pl.Datetime("us", "UTC")}
     moment = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-    assert _sql(Compare("z", ">=", moment), PG, schema) == ("\"z\" >= CAST('2024-01-01 12:00:00.000000+00:00' AS TIMESTAMPTZ)", True)
+    assert _sql(Compare("z", ">=", moment), PG, schema) == ("\"z\" >= CAST('2024-01-01 12:00:00+00:00' AS TIMESTAMPTZ)", True)
     assert _sql(Compare("z", ">=", moment), MY, schema) == (None, None)
     assert _sql(Compare("z", ">=", datetime(2024, 1, 1)), PG, schema) == (None, None)
