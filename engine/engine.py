@@ -99,5 +99,5 @@ class Engine:
             progress=progress,
             on_progress=on_progress,
         )
-        merged_inputs = {scan.name: concat_fragments(scan.table_name, scan.schema, frames[scan.name]) for scan in plan.scans}
+        merged_inputs = {scan.name: concat_fragments(scan.table_name, scan.output_schema, frames[scan.name]) for scan in plan.scans}
         return run_merge(plan.merge_sql, merged_inputs, plan.columns)

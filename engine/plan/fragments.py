@@ -83,6 +83,24 @@ class SplitDecision:
 
 
 @dataclass(frozen=True)
+class FragmentOutput:
+    """What each fragment of a scan hands to the merge.
+
+    Attributes:
+        kind: ``rows``: the rows read, projected and filtered exactly; the merge runs the query
+            over all of them. (Partial aggregates and top-N rows are further kinds: the task
+            computes them, the merge finishes them.)
+        task_sql: Polars SQL the task runs over those rows (the frame ``fragment``) before it
+            ships them; None ships the rows as they are.
+        schema: the columns and types of what the task ships, when ``task_sql`` changes them.
+    """
+
+    kind: str = "rows"
+    task_sql: str | None = None
+    schema: tuple[tuple[str, pl.DataType], ...] | None = None
+
+
+@dataclass(frozen=True)
 class Scan:
     """Everything read from one table reference.
 
@@ -98,6 +116,7 @@ class Scan:
             may rely on a fragment's rows only when every conjunct is exact, or widened (the
             fragment's ``exact_filter`` then restores them); a kept-back conjunct is applied
             by the merge alone.
+        output: what each fragment hands to the merge (today: its rows).
     """
 
     name: str
@@ -107,6 +126,12 @@ class Scan:
     fragments: tuple[Fragment, ...]
     split: SplitDecision
     pushdown: tuple[PushDecision, ...] = ()
+    output: FragmentOutput = FragmentOutput()
+
+    @property
+    def output_schema(self) -> tuple[tuple[str, pl.DataType], ...]:
+        """The columns and types the merge receives from each fragment."""
+        return self.output.schema if self.output.schema is not None else self.schema
 
 
 def window_condition(column: exp.Column, period: Period, *, is_date: bool, text_dates: bool = False) -> exp.Expression:
@@ -194,6 +219,6 @@ def first_alike(scans: Sequence[Scan]) -> dict[str, str]:
     first: dict[str, str] = {}
     for scan in scans:
         reads = tuple((f.source.name, f.sql, f.period, f.exact_filter) for f in scan.fragments)
-        key = (tuple((name, repr(dtype)) for name, dtype in scan.schema), reads)
+        key = (tuple((name, repr(dtype)) for name, dtype in scan.schema), reads, scan.output.kind, scan.output.task_sql)
         first[scan.name] = seen.setdefault(key, scan.name)
     return first

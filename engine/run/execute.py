@@ -34,7 +34,7 @@ def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
     """
     size = max(1, math.ceil(len(scan.fragments) / MAX_TASKS_PER_SCAN))
     return [
-        TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as)
+        TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as, scan.output.task_sql)
         for i in range(0, len(scan.fragments), size)
     ]
 

@@ -29,11 +29,16 @@ BOARD_POLL_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """The work of one Ray task: some fragments of one scan, and how to send rows back."""
+    """The work of one Ray task: some fragments of one scan, what to make of their rows, and how to send it back.
+
+    ``task_sql`` (the scan's :class:`~piot.plan.fragments.FragmentOutput`) runs over each
+    fragment's rows after the exact filter; None ships the rows.
+    """
 
     fragments: tuple[Fragment, ...]
     schema: tuple[tuple[str, pl.DataType], ...]
     return_as: str = "arrow"
+    task_sql: str | None = None
 
 
 def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
@@ -71,6 +76,27 @@ def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]])
     return frame
 
 
+def finish_fragment(frame: pl.DataFrame, fragment: Fragment, task_sql: str | None) -> pl.DataFrame:
+    """What the task ships for one fragment: its rows, or ``task_sql`` run over them (as the frame ``fragment``).
+
+    >>> from piot.connectors.catalog import load_catalog
+    >>> source = load_catalog({"sources": {"db": {"url": "sqlite:///x.db"}}}).source("db")
+    >>> piece = Fragment("t", source, "SELECT x FROM t", None)
+    >>> finish_fragment(pl.DataFrame({"x": [1, 2, 3]}), piece, "SELECT sum(x) AS s FROM fragment").item()
+    6
+    """
+    if task_sql is None:
+        return frame
+    try:
+        return pl.SQLContext(fragment=frame).execute(task_sql, eager=True)
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as e:
+        raise DataError(
+            f"source {fragment.source.name!r}, period {fragment.label}: the work after the read failed: {str(e).splitlines()[0]}",
+            source=fragment.source.name,
+            period=fragment.label,
+        ) from None
+
+
 def run_task(spec: TaskSpec, limits: TaskLimits, shared: Any = None) -> Any:
     """The body of one Ray task: read its fragments and encode the rows per ``return_as``.
 
@@ -88,7 +114,7 @@ def run_task(spec: TaskSpec, limits: TaskLimits, shared: Any = None) -> Any:
     failure: Error | None = None
     try:
         with controlled(control):
-            frames = [read_fragment(f, spec.schema) for f in spec.fragments]
+            frames = [finish_fragment(read_fragment(f, spec.schema), f, spec.task_sql) for f in spec.fragments]
         return encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
     except Error as e:
         failure = redact_error(e, source.redact)
