@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from piot.errors import NotSupportedError, RayNotInitialised
-from piot.lazy.partitions import RayPartition
+from piot.lazy.partitions import ReadPartition
 from piot.lazy.sql_log import capture_sql, record_many
 from piot.run.runtime import check_feasible
 from piot.run.scheduler import TaskItem, TaskLimits, run_tasks
@@ -122,7 +122,7 @@ def _shown(value: Any) -> str:
 
 def run_partitions(
     plan: SerializedPlan,
-    partitions: Sequence[RayPartition],
+    partitions: Sequence[ReadPartition],
     columns: tuple[str, ...],
     *,
     return_as: str,
@@ -152,7 +152,7 @@ def run_partitions(
             PartitionTask(i, p.predicate, columns, return_as),
             partition_label(i, p.key),
             period=partition_label(i, p.key).removeprefix("execute_on_ray: the task for "),
-            options=dict(p.remote_options or {}),
+            options=dict(getattr(p, "remote_options", None) or {}),
         )
         for i, p in enumerate(partitions)
     ]
