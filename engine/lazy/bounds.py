@@ -22,9 +22,10 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import polars as pl
+from sqlglot import exp
 
 from piot.lazy.predicate import And, Between, Compare, Predicate, Value, conjuncts
-from piot.plan.bounds import Range, tighter_edge
+from piot.plan.bounds import Range, column_range, tighter_edge
 from piot.plan.periods import Edge, Period
 
 __all__ = ["bounds_for", "merge_ranges", "window_expr", "zone"]
@@ -33,10 +34,15 @@ _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
 def bounds_for(predicate: Predicate, column: str, time_zone: str | None = None) -> Range:
-    """The tightest bounds on ``column`` implied by the AND chain of ``predicate``.
+    """The tightest bounds on ``column`` the predicate implies, lifted by the SQL planner's own rules.
+
+    The predicate is written as a condition (:mod:`piot.lazy.sql_pushdown`) and read by
+    :func:`piot.plan.bounds.column_range`, so SQL and the Polars API find the same range in the
+    same filter (ORs that form one range included). Edges are naive wall times (in the
+    column's zone for an aware Datetime).
 
     Args:
-        predicate: any predicate; parts that are not plain comparisons are ignored.
+        predicate: any predicate; parts that say nothing about ``column`` are ignored.
         column: the date column.
         time_zone: the column's time zone, for aware literals; None for naive columns.
 
@@ -44,10 +50,19 @@ def bounds_for(predicate: Predicate, column: str, time_zone: str | None = None) 
     >>> bounds_for(Compare("t", ">", datetime(2024, 5, 1, 12)), "t").lower
     Edge(value=datetime.datetime(2024, 5, 1, 12, 0), inclusive=False)
     """
-    found = Range()
-    for part in conjuncts(predicate):
-        found = found.intersect(_part_bounds(part, column, time_zone))
-    return found
+    from piot.connectors.kinds import kind_for_url
+    from piot.lazy.sql_pushdown import written_condition
+
+    dtype = pl.Datetime("us", time_zone)
+    parts = [c for part in conjuncts(predicate) if (c := written_condition(part, {column: dtype}, kind_for_url("postgresql://h/db")))]
+    if not parts:
+        return Range()
+    condition = parts[0] if len(parts) == 1 else exp.and_(*parts)
+    found = column_range(condition, column, is_date=False, zoned=time_zone is not None, zone=zone(time_zone or "UTC"))
+    if time_zone is None:
+        return found
+    wall = zone(time_zone)
+    return Range(*(None if e is None else Edge(e.value.astimezone(wall).replace(tzinfo=None), e.inclusive) for e in (found.lower, found.upper)))
 
 
 def merge_ranges(predicate: Predicate) -> Predicate:

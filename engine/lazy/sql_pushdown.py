@@ -102,6 +102,17 @@ def push_down(
     return Pushed(condition, exact)
 
 
+def written_condition(predicate: Predicate, schema: Mapping[str, pl.DataType], kind: SourceKind) -> exp.Expression | None:
+    """The predicate as a condition with Polars' meaning (literals typed as the columns are), or None.
+
+    >>> from datetime import date
+    >>> from piot.connectors.kinds import kind_for_url
+    >>> written_condition(Compare("d", ">=", date(2024, 1, 1)), {"d": pl.Date()}, kind_for_url("postgresql://h/db")).sql()
+    '"d" >= CAST(\\'2024-01-01\\' AS DATE)'
+    """
+    return _condition(predicate, _Context(dict(schema), kind))
+
+
 def column_type(dtype: pl.DataType) -> ColumnType | None:
     """The column type the policy judges a Polars type as, or None for types no condition is pushed on.
 
