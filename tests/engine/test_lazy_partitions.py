@@ -156,3 +156,14 @@ def test_discrete_and_cartesian_partitions() -> None:
     crossed = piot.cartesian_partitions(date_windows=[(1, 2), (2, 3)], buckets={"a": ["a"], "rest": ["b", None]}, date_column="d", bucket="s")
     assert [p.key for p in crossed] == [((1, 2), "a"), ((1, 2), "rest"), ((2, 3), "a"), ((2, 3), "rest")]
     assert [frame.filter(p.predicate).height for p in crossed] == [1, 1, 1, 1]
+
+
+def test_null_and_nan_keys_match_their_rows_and_are_never_pruned_wrongly() -> None:
+    frame = pl.DataFrame({"id": [1, None, 3], "x": [1.0, math.nan, None]})
+    ids = resolve_keys(piot.by_key([None, 1, 3], "id"), frame.schema)
+    assert [frame.filter(p.predicate).height for p in ids.partitions] == [1, 1, 1]
+    assert [p.key for p in prune_keys(ids, pl.col("id").is_null())] == [None]
+    assert [p.key for p in prune_keys(ids, pl.col("id").is_null() | (pl.col("id") > 2))] == [None, 3]
+    floats = resolve_keys(piot.by_key([math.nan, None, 1.0], "x"), frame.schema)
+    assert [frame.filter(p.predicate).height for p in floats.partitions] == [1, 1, 1]
+    assert len(prune_keys(floats, pl.col("x") > 5)) == 3  # float keys are never pruned (NaN ordering differs)
