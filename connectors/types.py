@@ -48,11 +48,10 @@ class ColumnType:
         return self.sql in ("DATE", "TIMESTAMP", "TIMESTAMPTZ")
 
 
-#: declared types read as text as they are; any other type without a mapping is cast to text by its source
-_TEXTUAL = re.compile(
-    r"(?:|text|tinytext|mediumtext|longtext|clob|citext|name|json|jsonb|uuid|"
-    r"(?:character varying|varchar|nvarchar|varchar2|nchar varying|string)\s*(?:\(\s*\d+\s*\))?)$"
-)
+#: words of declared types read as text as they are (SQLite's rule for text affinity, and JSON and UUID);
+#: any other type without a mapping is cast to text by its source
+_TEXTUAL_WORDS = ("char", "text", "clob", "string", "json", "uuid")
+_TEXTUAL_NAMES = ("", "name", "citext")
 _FIXED_CHAR = re.compile(r"(?:n?char|character|bpchar|nchar)\s*(?:\(\s*\d+\s*\))?$")
 _DECIMAL = re.compile(r"(?:numeric|decimal|number)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)")
 
@@ -70,8 +69,8 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
 
     >>> declared_type("timestamp(6)", timestamp_instants=True).sql, declared_type("datetime(6)", timestamp_instants=True).sql
     ('TIMESTAMPTZ', 'TIMESTAMP')
-    >>> declared_type("interval").read_as_text, declared_type("character varying(20)").read_as_text
-    (True, False)
+    >>> declared_type("interval").read_as_text, declared_type("character varying(20)").read_as_text, declared_type("TEXT(25)").read_as_text
+    (True, False, False)
     """
     t = text.strip().lower()
     if t.startswith(("enum", "set(")):
@@ -104,4 +103,5 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
         return ColumnType(text, "VARBINARY", pl.Binary())
     if t.startswith("time"):
         return ColumnType(text, "TIME", pl.Time())
-    return ColumnType(text, "TEXT", pl.String(), read_as_text=_TEXTUAL.match(t) is None)
+    textual = t in _TEXTUAL_NAMES or any(word in t for word in _TEXTUAL_WORDS)
+    return ColumnType(text, "TEXT", pl.String(), read_as_text=not (textual or text_dates))
