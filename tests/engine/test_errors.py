@@ -59,8 +59,14 @@ def test_pep249_class_and_base(name: str, base: str) -> None:
     assert issubclass(cls, Exception)
 
 
-def test_all_lists_exactly_the_pep249_classes() -> None:
-    assert sorted(errors.__all__) == sorted(HIERARCHY)
+#: piot's own errors beside PEP 249's, each a PEP 249 class that is also a builtin one (for Polars-style code)
+BESIDES = {"InvalidArgument": (errors.ProgrammingError, ValueError, TypeError), "RayNotInitialised": (errors.OperationalError, RuntimeError)}
+
+
+def test_all_lists_exactly_the_pep249_classes_and_piots_own() -> None:
+    assert sorted(errors.__all__) == sorted([*HIERARCHY, *BESIDES])
+    for name, bases in BESIDES.items():
+        assert all(issubclass(getattr(errors, name), base) for base in bases)
 
 
 def test_warning_is_not_an_error_and_not_the_builtin() -> None:
