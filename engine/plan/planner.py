@@ -27,9 +27,10 @@ from piot.plan.exactness import Exactness, PushDecision, semantics_of
 from piot.plan.filters import scan_filters
 from piot.plan.fragments import Fragment, Scan, SplitDecision, fragment_sql, window_condition
 from piot.plan.opaque_columns import OpaqueType, check_opaque_columns
-from piot.plan.periods import MAX_PERIODS, Period
+from piot.plan.periods import Period
 from piot.plan.pushdown import Pushdown, decide
-from piot.plan.split import SplitOptions, split_scan
+from piot.plan.split import split_scan
+from piot.plan.state import Plan, PlanOptions
 from piot.plan.statistics import Statistics
 from piot.plan.tables import Lookup, TableReference, find_frame_column, frame_columns, resolve_tables, schema_key
 from piot.sql.literals import check_time_literals, infinite_literal, invalid_literal, is_infinity_text, replace_infinite_times
@@ -42,42 +43,6 @@ from piot.sql.zones import zone_for
 
 #: the dialect the merge SQL is written in: PostgreSQL's, as Polars' SQL engine reads it.
 MERGE_DIALECT = PolarsSQL
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """Connection-level planning settings.
-
-    Attributes:
-        time_unit: default unit for tables without one in the catalog (None means auto).
-        split: False reads every table whole (one fragment per table reference).
-        timezone: the zone wall times meet instants in (TIMESTAMPTZ columns, their periods).
-        max_periods: the most fragments one scan is cut into (the unit is coarsened past it).
-    """
-
-    time_unit: str | None = None
-    split: bool = True
-    timezone: str = "UTC"
-    max_periods: int = MAX_PERIODS
-
-    @property
-    def split_options(self) -> SplitOptions:
-        """The settings the split of each scan needs."""
-        return SplitOptions(self.time_unit, self.split, self.max_periods, self.timezone)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What runs: the scans with their fragments, then the merge SQL over the scans' rows."""
-
-    scans: tuple[Scan, ...]
-    merge_sql: str
-    columns: tuple[str, ...]
-
-    @property
-    def fragments(self) -> tuple[Fragment, ...]:
-        """Every fragment of every scan."""
-        return tuple(f for scan in self.scans for f in scan.fragments)
 
 
 def plan_statement(
