@@ -18,12 +18,18 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
+from piot.connectors.introspect import TableInfo
 from piot.errors import NotSupportedError
+from piot.plan.tables import frame_columns
+
+if TYPE_CHECKING:
+    from piot.plan.state import PlanningState
 
 #: the declared type of a column read as text, or None: (table name as the query's FROM names it, column name)
 OpaqueType = Callable[[str, str], "str | None"]
@@ -31,7 +37,24 @@ OpaqueType = Callable[[str, str], "str | None"]
 _TEXT_TYPES = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.NVARCHAR}
 
 
-def check_opaque_columns(scopes: list[Scope], opaque_type: OpaqueType) -> None:
+def check_opaque(state: PlanningState) -> PlanningState:
+    """Rule: refuse any use of a column read as text but showing it (the state is returned unchanged)."""
+    check_opaque_columns(state.scopes, opaque_types(state.tables))
+    return state
+
+
+def opaque_types(tables: dict[str, TableInfo]) -> OpaqueType:
+    """``(scan name, column) -> declared type`` of the columns of ``tables`` read as text, else None."""
+
+    def opaque_type(scan_name: str, name: str) -> str | None:
+        table = tables.get(scan_name)
+        column = frame_columns(table).get(name) if table is not None else None
+        return column.type.declared if column is not None and column.type.read_as_text else None
+
+    return opaque_type
+
+
+def check_opaque_columns(scopes: Sequence[Scope], opaque_type: OpaqueType) -> None:
     """Raise NotSupportedError where a column read as text is used as anything but shown text."""
     for scope in scopes:
         for column in scope.columns:

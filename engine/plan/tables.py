@@ -8,14 +8,17 @@ by case (PostgreSQL), and are lower case elsewhere (see :func:`frame_column_name
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sqlglot import exp
 
 from piot.connectors.introspect import Column, TableInfo
 from piot.errors import DatabaseError, NotSupportedError, ProgrammingError
 from piot.plan.exactness import semantics_of
+
+if TYPE_CHECKING:
+    from piot.plan.state import PlanningState
 
 SCAN_PREFIX = "__piot_t"
 
@@ -46,6 +49,12 @@ class CheckedLookup(Lookup, Protocol):
     """A lookup that can also refuse a name without contacting any source (system schemas)."""
 
     def check_name(self, source: str, schema: str | None, table: str, /) -> None: ...
+
+
+def resolve_references(state: PlanningState) -> PlanningState:
+    """Rule: name every catalog table of the tree by its scan name, and record the references."""
+    query, references = resolve_tables(state.query, state.lookup)
+    return replace(state, query=query, references=tuple(references))
 
 
 def resolve_tables(query: exp.Query, lookup: Lookup) -> tuple[exp.Query, list[TableReference]]:
