@@ -28,8 +28,9 @@ instants are written as UTC wall time:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ from piot.connectors.catalog import Source
 from piot.plan.exactness import PushDecision
 from piot.plan.periods import Period
 from piot.plan.pushdown import day_bound
-from piot.sql.timefold import TimeValue, parse_time_text, time_literal
+from piot.sql.timefold import TimeValue, constant_time, parse_time_text, time_literal
 from piot.sql.zones import UTC
 
 #: prefix of a MariaDB fragment that reads or compares instants (TIMESTAMP columns, TIMESTAMPTZ bounds)
@@ -132,6 +133,50 @@ class Scan:
     def output_schema(self) -> tuple[tuple[str, pl.DataType], ...]:
         """The columns and types the merge receives from each fragment."""
         return self.output.schema if self.output.schema is not None else self.schema
+
+
+def in_list_by_period(condition: exp.Expression, column: str, kind: str, zone: dt.tzinfo = UTC) -> Callable[[Period], exp.Expression] | None:
+    """For an ``IN`` list of times on the split column: a function giving each period's condition with only its values.
+
+    The fragment's window is ANDed with the condition, so values outside it can never match
+    there; a 5,000-date list cut daily then sends each day its own dates, not all 5,000. The
+    values are read once; each period picks its own by bisection. None for any other condition
+    (``kind`` is the column's type: ``DATE``, ``TIMESTAMP`` or ``TIMESTAMPTZ``).
+
+    >>> import sqlglot
+    >>> from piot.plan.periods import Edge
+    >>> listed = sqlglot.parse_one("d IN (CAST('2024-02-07' AS DATE), CAST('2024-01-05' AS DATE))")
+    >>> per_period = in_list_by_period(listed, "d", "DATE")
+    >>> per_period(Period(Edge(dt.datetime(2024, 1, 1), True), Edge(dt.datetime(2024, 2, 1), False))).sql()
+    "d IN (CAST('2024-01-05' AS DATE))"
+    >>> per_period(Period(Edge(dt.datetime(2024, 3, 1), True), Edge(dt.datetime(2024, 4, 1), False))).sql()
+    'FALSE'
+    """
+    if not (isinstance(condition, exp.In) and not condition.args.get("query") and not condition.args.get("negate")):
+        return None
+    target = condition.this.unnest() if isinstance(condition.this, exp.Paren) else condition.this
+    if not (isinstance(target, exp.Column) and target.name == column):
+        return None
+    values: list[tuple[dt.datetime, int]] = []
+    for index, item in enumerate(condition.expressions):
+        found = constant_time(item, zone=zone)
+        if found is None:
+            return None  # not a plain list of times: the condition goes whole to every fragment
+        values.append((found.for_column(kind, zone), index))
+    values.sort()
+    keys = [value for value, _ in values]
+
+    def for_period(period: Period) -> exp.Expression:
+        if (period.start.value.tzinfo is None) != (keys[0].tzinfo is None if keys else True):
+            return condition.copy()  # naive values against an aware window: not comparable, keep them all
+        low = bisect.bisect_left(keys, period.start.value) if period.start.inclusive else bisect.bisect_right(keys, period.start.value)
+        high = bisect.bisect_right(keys, period.end.value) if period.end.inclusive else bisect.bisect_left(keys, period.end.value)
+        kept = sorted(index for _, index in values[low:high])
+        if not kept:
+            return exp.false()
+        return exp.In(this=condition.this.copy(), expressions=[condition.expressions[i].copy() for i in kept])
+
+    return for_period
 
 
 def window_condition(column: exp.Column, period: Period, *, is_date: bool, text_dates: bool = False) -> exp.Expression:

@@ -25,7 +25,7 @@ from piot.errors import NotSupportedError
 from piot.merge.dialect import PolarsSQL
 from piot.merge.semantics import postgres_semantics
 from piot.plan.exactness import Exactness, PushDecision
-from piot.plan.fragments import Fragment, Scan, fragment_sql, window_condition
+from piot.plan.fragments import Fragment, Scan, fragment_sql, in_list_by_period, window_condition
 from piot.plan.scan_reads import ScanRead, for_frame, for_source
 from piot.plan.tables import frame_columns, schema_key
 
@@ -66,9 +66,12 @@ def build_scan(read: ScanRead) -> Scan:
     # written once per scan, copied per fragment: a long IN list must not be parsed once per period
     source_conditions = [for_source(d.tree, real_names) for _, d in pushed]  # type: ignore[arg-type]
     frame_exact = [for_frame(c) for c, d in pushed if d.exactness is Exactness.WIDENED]
+    split_kind = types[split.column].sql if split.column else ""
+    # an IN list of times on the split column sends each fragment only the values inside its period
+    by_period = [in_list_by_period(c, real_names[split.column], split_kind) if split.column else None for c in source_conditions]
     fragments = []
     for period in read.periods:
-        conditions = [c.copy() for c in source_conditions]
+        conditions = [f(period) if f is not None and period is not None else c.copy() for c, f in zip(source_conditions, by_period)]
         exact = list(frame_exact)
         if period is not None and date_column is not None:
             is_date = types[split.column].sql == "DATE"  # type: ignore[index]

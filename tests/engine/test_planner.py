@@ -705,3 +705,14 @@ def test_a_date_bound_crosses_an_inner_join_equality() -> None:
 def test_no_bound_crosses_where_it_would_not_hold(sql: str) -> None:
     scan = next(s for s in _plan(sql, time_unit="monthly").scans if s.alias == "a")
     assert scan.split.column is None and len(scan.fragments) == 1
+
+
+def test_an_in_list_on_the_split_column_sends_each_fragment_its_own_values() -> None:
+    days = ["2024-01-05", "2024-02-07", "2024-02-09", "2024-05-01"]
+    listed = ", ".join(f"DATE '{d}'" for d in days)
+    plan = _plan(f"SELECT id FROM pg.public.trades WHERE d BETWEEN '2024-01-01' AND '2024-03-31' AND d IN ({listed})", time_unit="monthly")
+    sent = [f.sql for f in plan.fragments]
+    assert len(sent) == 3
+    assert [[d for d in days if d in sql] for sql in sent] == [["2024-01-05"], ["2024-02-07", "2024-02-09"], []]
+    assert "FALSE" in sent[2]  # March holds none of the days: its source answers nothing at once
+    assert all(d in plan.merge_sql for d in days)  # the merge keeps the whole condition
