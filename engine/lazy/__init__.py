@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from piot.connectors.sql_log import capture_sql
 from piot.lazy.namespace import PiotFrame
 from piot.lazy.partitions import (
     KeyPartitions,
@@ -24,7 +25,6 @@ from piot.lazy.partitions import (
     discrete_partitions,
 )
 from piot.lazy.scan import scan_db
-from piot.lazy.sql_log import capture_sql
 
 __all__ = [
     "KeyPartitions",

@@ -20,7 +20,7 @@ import polars as pl
 from piot.errors import InvalidArgument
 from piot.lazy.bounds import bounds_for
 from piot.lazy.expr_reader import read_predicate
-from piot.lazy.on_ray import decode, run_partitions, serialize_plan
+from piot.lazy.on_ray import serialize_plan
 from piot.lazy.partitions import (
     MOST_WINDOWS,
     Partitioner,
@@ -31,6 +31,8 @@ from piot.lazy.partitions import (
     ValuePartitioner,
     prune_keys,
 )
+from piot.plan.fragments import Fragment, FramePlan, FrameRead, Scan, SplitDecision
+from piot.run.execute import execute_scans
 
 __all__ = ["RayJob", "RayRun", "missing_bound_message"]
 
@@ -116,6 +118,26 @@ def as_ray_partition(partition: Any) -> RayPartition:
     )
 
 
+def frame_scan(plan: FramePlan, partitions: list[RayPartition], schema: pl.Schema, columns: tuple[str, ...], split: str) -> Scan:
+    """The plan object of one ``execute_on_ray`` collect: a scan of the Polars plan, one fragment per partition.
+
+    >>> scan = frame_scan(FramePlan(b""), [RayPartition(pl.col("x") > 1, "big")], pl.Schema({"x": pl.Int64}), ("x",), "2 partitions")
+    >>> scan.fragments[0].label, scan.schema
+    ("partition key='big'", (('x', Int64),))
+    """
+    fragments = tuple(
+        Fragment(FRAME_SCAN, None, str(p.predicate), None, frame_read=FrameRead(p.predicate, p.key, p.remote_options)) for p in partitions
+    )
+    return Scan(
+        FRAME_SCAN, "execute_on_ray", "execute_on_ray", tuple((c, schema[c]) for c in columns), fragments,
+        SplitDecision(None, None, split), frame_plan=plan,
+    )  # fmt: skip
+
+
+#: the scan name of an ``execute_on_ray`` plan
+FRAME_SCAN = "__piot_frame"
+
+
 @dataclass(frozen=True)
 class RayRun:
     """The IO source behind the frame ``execute_on_ray`` returns."""
@@ -143,19 +165,18 @@ class RayRun:
         require_ray()
         columns = _needed_columns(schema, wanted, predicate, partitions)
         base = job.lf if predicate is None else job.lf.filter(predicate)
-        results, arrival = run_partitions(
-            serialize_plan(base),
-            partitions,
-            columns,
+        scan = frame_scan(FramePlan(serialize_plan(base).data), partitions, schema, columns, f"{len(partitions)} partitions")
+        frames = execute_scans(
+            [scan],
+            max_concurrency=job.max_concurrency,
             return_as=job.return_as,
             remote_options=job.remote_options,
-            max_concurrency=job.max_concurrency,
+            ordered=job.ordered,
             enough=None if n_rows is None else _enough(n_rows, job.ordered),
-        )
-        order = sorted(results) if job.ordered else arrival
+        )[scan.name]
         left = n_rows
-        for index in order:
-            frame = decode(results[index].payload, job.return_as).select(wanted)
+        for frame in frames:
+            frame = frame.select(wanted)
             frame = frame.cast({name: schema[name] for name in wanted})  # type: ignore[arg-type]
             if left is not None:
                 frame = frame.head(left)

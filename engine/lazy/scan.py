@@ -24,11 +24,11 @@ from sqlglot import exp
 from piot.connectors.catalog import Source, load_catalog
 from piot.connectors.introspect import check_source_sql
 from piot.connectors.read import read_arrow
+from piot.connectors.sql_log import record_sql
 from piot.errors import DataError, Error, OperationalError, ProgrammingError, redact_error
 from piot.lazy.bounds import merge_ranges
 from piot.lazy.expr_reader import read_predicate
 from piot.lazy.predicate import columns_of
-from piot.lazy.sql_log import record_sql
 from piot.lazy.sql_pushdown import Pushed, push_down
 from piot.plan.fragments import UTC_SESSION, mysql_time_casts
 from piot.sql.statement import parse_read_only

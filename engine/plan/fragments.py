@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -39,7 +39,7 @@ from sqlglot import exp
 
 from piot.connectors.catalog import Source
 from piot.plan.exactness import PushDecision
-from piot.plan.periods import Period
+from piot.plan.periods import Edge, Period
 from piot.plan.pushdown import day_bound
 from piot.sql.timefold import TimeValue, constant_time, parse_time_text, time_literal
 from piot.sql.zones import UTC
@@ -49,29 +49,77 @@ UTC_SESSION = "SET STATEMENT time_zone = '+00:00' FOR "
 
 
 @dataclass(frozen=True)
+class FramePlan:
+    """A Polars plan serialised for the workers; it may hold sources' URLs, so its repr (seen in traceback locals) does not show it."""
+
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FrameRead:
+    """A read of the Polars API: the scan's Polars plan filtered by ``predicate`` (a partition of ``execute_on_ray``).
+
+    Attributes:
+        predicate: the partition's filter.
+        key: the partition's key (a ``(start, end)`` pair for a time window).
+        options: Ray options of this read's task over the run's.
+    """
+
+    predicate: pl.Expr
+    key: Any = None
+    options: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Fragment:
-    """One read: the SQL sent to one source for one period (or for the whole table).
+    """One read: the SQL sent to one source for one period (or for the whole table), or one partition of a Polars plan.
 
     Attributes:
         scan_name: the scan the rows belong to.
-        source: the catalog source (its URL is never shown; see ``Source.display_url``).
-        sql: the exact SQL text sent, in the source's dialect.
+        source: the catalog source (its URL is never shown; see ``Source.display_url``); None for a Polars read.
+        sql: the exact SQL text sent, in the source's dialect (for a Polars read: its predicate, as Polars writes it).
         period: the window on the split column, None for an unsplit scan.
         exact_filter: a Polars SQL condition (over the frame ``fragment``) applied to the rows
             read, in the task: the widened conjuncts and, where dates are text, the window;
             None when everything sent to the source is exact.
+        frame_read: for the Polars API, the partition this fragment collects of the scan's plan.
     """
 
     scan_name: str
-    source: Source
+    source: Source | None
     sql: str
     period: Period | None
     exact_filter: str | None = None
+    frame_read: FrameRead | None = None
 
     @property
     def label(self) -> str:
-        """The period as text for messages, or ``whole table``."""
-        return str(self.period) if self.period is not None else "whole table"
+        """The period as text for messages, ``whole table``, or a Polars partition's key.
+
+        >>> Fragment("t", None, "", None, frame_read=FrameRead(pl.lit(True), "EU")).label
+        "partition key='EU'"
+        """
+        if self.period is not None:
+            return str(self.period)
+        if self.frame_read is not None:
+            key = self.frame_read.key
+            if isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, dt.date) for k in key):
+                return str(Period(Edge(_as_datetime(key[0]), True), Edge(_as_datetime(key[1]), False)))
+            return f"partition key={key!r}"
+        return "whole table"
+
+    @property
+    def source_name(self) -> str:
+        """The source's name in messages (``execute_on_ray`` for a Polars read)."""
+        return self.source.name if self.source is not None else "execute_on_ray"
+
+    def redact(self, text: str) -> str:
+        """``text`` without the source's secrets."""
+        return self.source.redact(text) if self.source is not None else text
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
 
 
 @dataclass(frozen=True)
@@ -118,6 +166,7 @@ class Scan:
             fragment's ``exact_filter`` then restores them); a kept-back conjunct is applied
             by the merge alone.
         output: what each fragment hands to the merge (today: its rows).
+        frame_plan: for the Polars API, the serialised plan each fragment collects a partition of.
     """
 
     name: str
@@ -128,6 +177,7 @@ class Scan:
     split: SplitDecision
     pushdown: tuple[PushDecision, ...] = ()
     output: FragmentOutput = FragmentOutput()
+    frame_plan: FramePlan | None = field(default=None, repr=False)
 
     @property
     def output_schema(self) -> tuple[tuple[str, pl.DataType], ...]:
@@ -263,7 +313,8 @@ def first_alike(scans: Sequence[Scan]) -> dict[str, str]:
     seen: dict[Any, str] = {}
     first: dict[str, str] = {}
     for scan in scans:
-        reads = tuple((f.source.name, f.sql, f.period, f.exact_filter) for f in scan.fragments)
-        key = (tuple((name, repr(dtype)) for name, dtype in scan.schema), reads, scan.output.kind, scan.output.task_sql)
+        reads = tuple((f.source_name, f.sql, f.period, f.exact_filter, repr(f.frame_read)) for f in scan.fragments)
+        plan = hash(scan.frame_plan.data) if scan.frame_plan is not None else None
+        key = (tuple((name, repr(dtype)) for name, dtype in scan.schema), reads, scan.output.kind, scan.output.task_sql, plan)
         first[scan.name] = seen.setdefault(key, scan.name)
     return first

@@ -14,9 +14,11 @@ from typing import Any
 
 import polars as pl
 
+from piot.connectors.sql_log import record_many
+from piot.errors import NotSupportedError
 from piot.plan.fragments import Scan, distinct_scans, first_alike
 from piot.run.scheduler import Progress, TaskItem, run_tasks
-from piot.run.task import RETURN_FORMATS, TaskSpec, decode, run_task
+from piot.run.task import RETURN_FORMATS, FrameResult, TaskSpec, decode, run_task
 
 __all__ = ["MAX_TASKS_PER_SCAN", "RETURN_FORMATS", "Progress", "execute_scans", "task_specs"]
 
@@ -32,7 +34,8 @@ def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
     >>> [len(s.fragments) for s in task_specs(scan, "arrow")][:3], len(task_specs(scan, "arrow"))
     ([3, 3, 3], 200)
     """
-    size = max(1, math.ceil(len(scan.fragments) / MAX_TASKS_PER_SCAN))
+    # a Polars read is one partition per task: each may carry its own Ray options
+    size = 1 if scan.frame_plan is not None else max(1, math.ceil(len(scan.fragments) / MAX_TASKS_PER_SCAN))
     return [
         TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as, scan.output.task_sql)
         for i in range(0, len(scan.fragments), size)
@@ -40,8 +43,12 @@ def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
 
 
 def task_item(spec: TaskSpec) -> TaskItem:
-    """The scheduler's view of a task: how its errors name it, and whose secrets they hide."""
+    """The scheduler's view of a task: how its errors name it, its own Ray options, and whose secrets it hides."""
     first = spec.fragments[0]
+    if first.frame_read is not None:
+        what = f"period {first.label}" if first.label.startswith("[") else first.label
+        return TaskItem(spec, f"execute_on_ray: the task for {what}", period=first.label, options=dict(first.frame_read.options or {}))
+    assert first.source is not None
     return TaskItem(
         spec,
         f"source {first.source.name!r}, period {first.label}",
@@ -60,27 +67,45 @@ def execute_scans(
     remote_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    ordered: bool = True,
+    enough: Callable[[dict[int, int]], bool] | None = None,
 ) -> dict[str, list[pl.DataFrame]]:
-    """Run every fragment of ``scans`` on Ray; return each scan's frames in period order."""
+    """Run every fragment of ``scans`` on Ray; return each scan's frames in period order (or as they arrived).
+
+    ``enough(rows by task index)`` may stop the run early (a ``head(n)`` that has its rows).
+    A scan of the Polars API (``frame_plan``) has its plan shipped once to every task.
+    """
     reads = first_alike(scans)
     distinct = distinct_scans(scans)
     specs = [(scan.name, spec) for scan in distinct for spec in task_specs(scan, return_as)]
     frames: dict[int, pl.DataFrame] = {}
+    rows: dict[int, int] = {}
+    arrival: list[int] = []
 
     def arrived(index: int, payload: Any) -> int:
+        if isinstance(payload, FrameResult):
+            record_many(payload.statements)
+            payload = payload.payload
         frames[index] = decode(payload, return_as)
+        rows[index] = frames[index].height
+        arrival.append(index)
         return frames[index].height
 
+    plans = {id(scan.frame_plan): scan.frame_plan for scan in distinct if scan.frame_plan is not None}
+    if len(plans) > 1:
+        raise NotSupportedError("one run holds at most one plan of the Polars API")
     run_tasks(
         run_task,
         [task_item(spec) for _, spec in specs],
+        shared=next(iter(plans.values()), None),
         max_concurrency=max_concurrency,
         remote_options=remote_options,
         progress=progress,
         on_result=arrived,
         on_progress=on_progress,
+        until=(lambda: enough(rows)) if enough is not None else None,
     )
     by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in distinct}
-    for index in sorted(frames):
+    for index in sorted(frames) if ordered else arrival:
         by_scan[specs[index][0]].append(frames[index])
     return {scan.name: by_scan[reads[scan.name]] for scan in scans}

@@ -18,8 +18,9 @@ import polars as pl
 
 from piot.connectors.limits import ReadControl, controlled
 from piot.connectors.read import read_arrow
+from piot.connectors.sql_log import capture_sql
 from piot.errors import DataError, Error, NotSupportedError, OperationalError, redact_error
-from piot.plan.fragments import Fragment
+from piot.plan.fragments import Fragment, FramePlan
 from piot.run.scheduler import TaskFailure, TaskLimits
 
 RETURN_FORMATS = ("arrow", "ipc", "parquet")
@@ -43,6 +44,7 @@ class TaskSpec:
 
 def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
     """Read one fragment and give it the scan's declared schema (then its exact filter, if any)."""
+    assert fragment.source is not None, "a Polars read is collected, not read"
     table = read_arrow(fragment.source, fragment.sql, period=fragment.label)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
@@ -91,10 +93,37 @@ def finish_fragment(frame: pl.DataFrame, fragment: Fragment, task_sql: str | Non
         return pl.SQLContext(fragment=frame).execute(task_sql, eager=True)
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as e:
         raise DataError(
-            f"source {fragment.source.name!r}, period {fragment.label}: the work after the read failed: {str(e).splitlines()[0]}",
-            source=fragment.source.name,
+            f"source {fragment.source_name!r}, period {fragment.label}: the work after the read failed: {str(e).splitlines()[0]}",
+            source=fragment.source_name,
             period=fragment.label,
         ) from None
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What a task of the Polars API ships back: its rows (as ``return_as`` asked), how many, and the SQL its reads sent."""
+
+    payload: Any
+    rows: int
+    statements: tuple[str, ...]
+
+
+def collect_partition(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]], plan: FramePlan) -> pl.DataFrame:
+    """A Polars read: the scan's plan filtered to the fragment's partition, with the scan's columns."""
+    assert fragment.frame_read is not None
+    lf = pl.LazyFrame.deserialize(io.BytesIO(plan.data))
+    return lf.filter(fragment.frame_read.predicate).select([name for name, _ in schema]).collect()
+
+
+def run_frame_task(spec: TaskSpec, plan: FramePlan) -> Any:
+    """The body of a Polars API task: collect its partitions; piot errors come back as a :class:`TaskFailure`."""
+    try:
+        with capture_sql() as statements:
+            frames = [finish_fragment(collect_partition(f, spec.schema, plan), f, spec.task_sql) for f in spec.fragments]
+        frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+        return FrameResult(encode(frame, spec.return_as), frame.height, tuple(statements))
+    except Error as e:
+        return TaskFailure(e)
 
 
 def run_task(spec: TaskSpec, limits: TaskLimits, shared: Any = None) -> Any:
@@ -106,8 +135,10 @@ def run_task(spec: TaskSpec, limits: TaskLimits, shared: Any = None) -> Any:
     is returned rather than raised, so that tasks the driver has dropped leave no unhandled
     task error behind.
     """
-    del shared
+    if spec.fragments[0].frame_read is not None:
+        return run_frame_task(spec, shared)
     source = spec.fragments[0].source
+    assert source is not None
     cancelled = _BoardPoll(limits.board, limits.query_id) if limits.board is not None else _never
     deadline = None if limits.seconds_left is None else time.monotonic() + limits.seconds_left
     control = ReadControl(deadline, limits.query_timeout, cancelled)

@@ -1,9 +1,9 @@
-"""SQL and the Polars API cut the same bounds into the same periods and read the same rows per period.
+"""SQL and the Polars API build the same plan objects and read the same rows per period.
 
-For one table and one range, the SQL front-end's fragments (split monthly, then daily) and
-``execute_on_ray``'s tasks (``by_time`` on the same column and unit) are run side by side:
-the i-th fragment and the i-th task hold exactly the same rows, on SQLite (dates as text)
-and PostgreSQL.
+For one table and one range, the SQL front-end's plan (split monthly, then daily) and the
+plan of ``execute_on_ray`` (``by_time`` on the same column and unit) are both scans of
+fragments, run by the same executor: the i-th fragments of the two hold exactly the same
+rows, on SQLite (dates as text) and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import pytest
 from test_lazy_support import TradesDb, pg_trades, sqlite_trades
 
 import piot
-from piot.lazy.on_ray import run_partitions, serialize_plan
+from piot.lazy.on_ray import serialize_plan
+from piot.lazy.ray_run import frame_scan
+from piot.plan.fragments import FramePlan, Scan
 from piot.run.execute import execute_scans
 
 __all__ = ["pg_trades", "sqlite_trades"]  # fixtures used here
@@ -38,9 +40,11 @@ def test_each_period_holds_the_same_rows_in_both_front_ends(db: TradesDb, unit: 
 
     lf = piot.scan_db(f"SELECT id, date FROM {db.table}", db.url).filter(pl.col("date").is_between(start, end))
     partitions = piot.by_time("date", every).for_frame(lf.collect_schema()).build(pl.col("date").is_between(start, end))
-    results, _ = run_partitions(serialize_plan(lf), partitions, ("id", "date"), return_as="arrow", remote_options={}, max_concurrency=4)
-    tasks = [pl.from_arrow(results[i].payload) for i in sorted(results)]
+    scan = frame_scan(FramePlan(serialize_plan(lf).data), [piot.RayPartition(p.predicate, p.key) for p in partitions], lf.collect_schema(), ("id", "date"), "by_time")
+    assert isinstance(scan, Scan) and isinstance(plan.scans[0], Scan)
+    tasks = execute_scans([scan], max_concurrency=4)[scan.name]
 
     assert len(fragments) == len(tasks) == len(plan.scans[0].fragments) > 1
+    assert [f.label for f in scan.fragments][1:-1] == [f.label for f in plan.scans[0].fragments][1:-1]  # inner periods alike
     for fragment, task in zip(fragments, tasks):
         assert sorted(fragment["id"].to_list()) == sorted(task["id"].to_list())  # type: ignore[index]
