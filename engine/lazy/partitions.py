@@ -35,7 +35,7 @@ from piot.lazy.bounds import bounds_for, window_expr
 from piot.lazy.expr_reader import read_predicate
 from piot.lazy.predicate import Between, Compare, InList, IsNull, Predicate, conjuncts
 from piot.plan.bounds import Range
-from piot.plan.periods import Edge, Period, choose_unit
+from piot.plan.periods import Edge, Period, Unit, choose_unit, count_periods, next_boundary
 
 __all__ = [
     "KeyPartitions",
@@ -184,6 +184,9 @@ def time_windows(bounds: Range, every: str, zone: str | None = None) -> list[tup
     lower, upper = bounds.lower.value, bounds.upper.value
     if every == "auto":
         every = {"daily": "1d", "monthly": "1mo", "yearly": "1y"}[choose_unit(lower, upper)]
+    unit = _CALENDAR_UNITS.get(every)
+    if unit is not None:  # days, months and years: the calendar periods SQL is cut into
+        return _calendar_windows(lower, upper, bounds.upper.inclusive, unit)
     dtype = pl.Datetime("us", zone)
     first = pl.Series([lower]).cast(pl.Datetime("us"))
     if zone is not None:
@@ -203,6 +206,31 @@ def time_windows(bounds: Range, every: str, zone: str | None = None) -> list[tup
         if hi <= lower or lo > upper or (lo == upper and not bounds.upper.inclusive):
             continue
         windows.append((lo, hi))
+    return windows
+
+
+#: the intervals cut by piot's own calendar periods (:mod:`piot.plan.periods`), as SQL is
+_CALENDAR_UNITS: dict[str, Unit] = {"1d": "daily", "1mo": "monthly", "1y": "yearly"}
+
+
+def _calendar_windows(lower: dt.datetime, upper: dt.datetime, upper_inclusive: bool, unit: Unit) -> list[tuple[dt.datetime, dt.datetime]] | None:
+    """Whole calendar periods of ``unit`` (naive wall times) from the one holding ``lower`` to the one holding ``upper``.
+
+    >>> [(a.month, b.month) for a, b in _calendar_windows(dt.datetime(2024, 1, 15), dt.datetime(2024, 3, 1), False, "monthly")]
+    [(1, 2), (2, 3)]
+    """
+    if count_periods(lower, upper, unit) > MOST_WINDOWS:
+        return None
+    start = {"daily": dt.datetime(lower.year, lower.month, lower.day), "monthly": dt.datetime(lower.year, lower.month, 1)}.get(
+        unit, dt.datetime(lower.year, 1, 1)
+    )
+    windows: list[tuple[dt.datetime, dt.datetime]] = []
+    while start < upper or (start == upper and upper_inclusive):
+        end = next_boundary(start, unit)
+        if end is None:  # past year 9999
+            break
+        windows.append((start, end))
+        start = end
     return windows
 
 
