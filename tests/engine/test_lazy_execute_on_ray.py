@@ -28,8 +28,8 @@ Q1 = pl.col("date").is_between(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.LazyFrame]:
-    """The trades as an in-memory frame and as Parquet (hive-partitioned by month), CSV and IPC files."""
+def files(tmp_path_factory: pytest.TempPathFactory, sqlite_trades: TradesDb) -> dict[str, pl.LazyFrame]:
+    """The trades as an in-memory frame, as Parquet (hive-partitioned by month), CSV and IPC files, and in a database."""
     root = tmp_path_factory.mktemp("files")
     frame = expected()
     frame.with_columns(month=pl.col("date").dt.strftime("%Y-%m")).write_parquet(root / "parquet", partition_by="month")
@@ -40,10 +40,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.LazyFrame]:
         "parquet": pl.scan_parquet(root / "parquet" / "**" / "*.parquet", hive_partitioning=True).drop("month"),
         "csv": pl.scan_csv(root / "trades.csv", schema=frame.schema),
         "ipc": pl.scan_ipc(root / "trades.ipc"),
+        "database": scan_db(f"SELECT id, date, ts, symbol, price, qty FROM {sqlite_trades.table}", sqlite_trades.url),
     }
 
 
-KINDS = ["memory", "parquet", "csv", "ipc"]
+KINDS = ["memory", "parquet", "csv", "ipc", "database"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
