@@ -115,10 +115,14 @@ def collect_partition(fragment: Fragment, schema: Sequence[tuple[str, pl.DataTyp
     return lf.filter(fragment.frame_read.predicate).select([name for name, _ in schema]).collect()
 
 
-def run_frame_task(spec: TaskSpec, plan: FramePlan) -> Any:
-    """The body of a Polars API task: collect its partitions; piot errors come back as a :class:`TaskFailure`."""
+def run_frame_task(spec: TaskSpec, plan: FramePlan, control: ReadControl) -> Any:
+    """The body of a Polars API task: collect its partitions; piot errors come back as a :class:`TaskFailure`.
+
+    The reads of ``scan_db`` sources inside the plan honour ``control``: they stop once the run
+    is cancelled or stopped early (a ``head(n)`` that has its rows).
+    """
     try:
-        with capture_sql() as statements:
+        with capture_sql() as statements, controlled(control):
             frames = [finish_fragment(collect_partition(f, spec.schema, plan), f, spec.task_sql) for f in spec.fragments]
         frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
         return FrameResult(encode(frame, spec.return_as), frame.height, tuple(statements))
@@ -135,13 +139,13 @@ def run_task(spec: TaskSpec, limits: TaskLimits, shared: Any = None) -> Any:
     is returned rather than raised, so that tasks the driver has dropped leave no unhandled
     task error behind.
     """
-    if spec.fragments[0].frame_read is not None:
-        return run_frame_task(spec, shared)
-    source = spec.fragments[0].source
-    assert source is not None
     cancelled = _BoardPoll(limits.board, limits.query_id) if limits.board is not None else _never
     deadline = None if limits.seconds_left is None else time.monotonic() + limits.seconds_left
     control = ReadControl(deadline, limits.query_timeout, cancelled)
+    if spec.fragments[0].frame_read is not None:
+        return run_frame_task(spec, shared, control)
+    source = spec.fragments[0].source
+    assert source is not None
     failure: Error | None = None
     try:
         with controlled(control):
