@@ -51,7 +51,10 @@ class ColumnType:
 #: words of declared types read as text as they are (SQLite's rule for text affinity, and JSON and UUID);
 #: any other type without a mapping is cast to text by its source
 _TEXTUAL_WORDS = ("char", "text", "clob", "string", "json", "uuid")
-_TEXTUAL_NAMES = ("", "name", "citext")
+_TEXTUAL_NAMES = ("", "name")
+#: text types whose comparisons mean something else than the merge's (PostgreSQL's citext ignores case):
+#: read as text, and guarded like types without a Polars type
+_OTHER_TEXT = ("citext",)
 _FIXED_CHAR = re.compile(r"(?:n?char|character|bpchar|nchar)\s*(?:\(\s*\d+\s*\))?$")
 _DECIMAL = re.compile(r"(?:numeric|decimal|number)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)")
 
@@ -71,6 +74,8 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
     ('TIMESTAMPTZ', 'TIMESTAMP')
     >>> declared_type("interval").read_as_text, declared_type("character varying(20)").read_as_text, declared_type("TEXT(25)").read_as_text
     (True, False, False)
+    >>> declared_type("citext").read_as_text  # its comparisons ignore case: guarded
+    True
     """
     t = text.strip().lower()
     if t.startswith(("enum", "set(")):
@@ -103,5 +108,5 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
         return ColumnType(text, "VARBINARY", pl.Binary())
     if t.startswith("time"):
         return ColumnType(text, "TIME", pl.Time())
-    textual = t in _TEXTUAL_NAMES or any(word in t for word in _TEXTUAL_WORDS)
+    textual = (t in _TEXTUAL_NAMES or any(word in t for word in _TEXTUAL_WORDS)) and not t.startswith(_OTHER_TEXT)
     return ColumnType(text, "TEXT", pl.String(), read_as_text=not (textual or text_dates))

@@ -113,6 +113,18 @@ def test_comparing_a_column_read_as_text_is_refused_by_name(sql: str, pg_session
         cursor.execute(sql)
 
 
+@pytest.mark.postgres
+def test_a_citext_column_is_shown_but_not_compared_as_text(pg_session_url: str, ray_session: None) -> None:
+    """citext ignores case where the merge would not: comparing it would answer differently from PostgreSQL, so it is refused."""
+    run_cli("postgres", pg_session_url, "CREATE EXTENSION IF NOT EXISTS citext; CREATE TABLE sv_ci (id integer, s citext); INSERT INTO sv_ci VALUES (1, 'a'), (2, 'A'), (3, 'b');")
+    cursor = piot.connect({"sources": {"pg": {"url": pg_session_url}}}).cursor()
+    cursor.execute("SELECT id, s FROM pg.sv_ci ORDER BY id")
+    assert cursor.fetchall() == connectorx_rows(pg_session_url, "SELECT id, s::text AS s FROM sv_ci ORDER BY id")
+    for sql in ("SELECT id FROM pg.sv_ci WHERE s = 'a'", "SELECT id FROM pg.sv_ci ORDER BY s", "SELECT s, count(*) FROM pg.sv_ci GROUP BY s"):
+        with pytest.raises(piot.NotSupportedError, match="column s is .*, which piot reads as text"):
+            cursor.execute(sql)
+
+
 @pytest.mark.mariadb
 def test_mariadb_types_without_a_polars_type_read_as_their_text(mysql_session_url: str, ray_session: None) -> None:
     run_cli(
