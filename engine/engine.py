@@ -98,6 +98,7 @@ class Engine:
             remote_options=self.options.remote_options,
             progress=progress,
             on_progress=on_progress,
+            enough=None if plan.row_limit is None else (lambda rows: sum(rows.values()) >= plan.row_limit),  # type: ignore[operator]
         )
         merged_inputs = {scan.name: concat_fragments(scan.table_name, scan.output_schema, frames[scan.name]) for scan in plan.scans}
         return run_merge(plan.merge_sql, merged_inputs, plan.columns)

@@ -22,7 +22,8 @@ a new one (a rule that rewrites the tree rewrites a copy):
 13. ``read_scans``: per reference, the columns, filters, pushdown decisions and periods (:mod:`piot.plan.scan_reads`).
 14. ``share_columns``: references reading the same rows read one column list (:mod:`piot.plan.column_sharing`).
 15. ``build_scans``: each read's fragments, in its source's dialect (:mod:`piot.plan.scans`).
-16. ``write_merge_sql``: the typed tree written for Polars with PostgreSQL's meaning (:mod:`piot.plan.merge_sql`).
+16. ``early_limit``: a LIMIT that needs no more rows may stop the run early (:mod:`piot.plan.row_limit`).
+17. ``write_merge_sql``: the typed tree written for Polars with PostgreSQL's meaning (:mod:`piot.plan.merge_sql`).
 
 Example:
     >>> [rule.__name__ for rule in RULES][:5]
@@ -47,6 +48,7 @@ from piot.plan.merge_sql import write_merge_sql
 from piot.plan.opaque_columns import check_opaque
 from piot.plan.output_names import dedupe_outputs, name_outputs
 from piot.plan.qualify import qualify_columns
+from piot.plan.row_limit import early_limit
 from piot.plan.scan_reads import read_scans
 from piot.plan.scans import build_scans
 from piot.plan.state import PlanningState
@@ -87,6 +89,7 @@ RULES: tuple[Rule, ...] = (
     read_scans,
     share_columns,
     build_scans,
+    early_limit,
     write_merge_sql,
 )
 

@@ -59,11 +59,15 @@ class PlanOptions:
 
 @dataclass(frozen=True)
 class Plan:
-    """What runs: the scans with their fragments, then the merge SQL over the scans' rows."""
+    """What runs: the scans with their fragments, then the merge SQL over the scans' rows.
+
+    ``row_limit``: once this many rows have arrived, the run may stop (see :mod:`piot.plan.row_limit`).
+    """
 
     scans: tuple[Scan, ...]
     merge_sql: str
     columns: tuple[str, ...]
+    row_limit: int | None = None
 
     @property
     def fragments(self) -> tuple[Fragment, ...]:
@@ -86,6 +90,7 @@ class PlanningState:
         reads: what each reference reads, before its fragments are written.
         scans: the scans with their fragments.
         merge_sql: the SQL the merge runs over the scans' rows.
+        row_limit: the rows after which the run may stop, for a LIMIT that needs no more.
     """
 
     statement: Statement
@@ -98,6 +103,7 @@ class PlanningState:
     reads: tuple[ScanRead, ...] = ()
     scans: tuple[Scan, ...] = ()
     merge_sql: str = ""
+    row_limit: int | None = None
 
     @classmethod
     def start(
@@ -131,4 +137,4 @@ class PlanningState:
     @property
     def plan(self) -> Plan:
         """The plan the state holds."""
-        return Plan(scans=self.scans, merge_sql=self.merge_sql, columns=self.columns)
+        return Plan(scans=self.scans, merge_sql=self.merge_sql, columns=self.columns, row_limit=self.row_limit)

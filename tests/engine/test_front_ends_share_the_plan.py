@@ -19,6 +19,7 @@ from piot.lazy.on_ray import serialize_plan
 from piot.lazy.ray_run import frame_scan
 from piot.plan.fragments import FramePlan, Scan
 from piot.run.execute import execute_scans
+from piot.run.scheduler import Progress
 
 __all__ = ["pg_trades", "sqlite_trades"]  # fixtures used here
 
@@ -48,3 +49,19 @@ def test_each_period_holds_the_same_rows_in_both_front_ends(db: TradesDb, unit: 
     assert [f.label for f in scan.fragments][1:-1] == [f.label for f in plan.scans[0].fragments][1:-1]  # inner periods alike
     for fragment, task in zip(fragments, tasks):
         assert sorted(fragment["id"].to_list()) == sorted(task["id"].to_list())  # type: ignore[index]
+
+
+def test_a_limit_without_order_stops_reading_once_it_has_its_rows(db: TradesDb) -> None:
+    """Over 97 daily fragments, LIMIT 5 reads a few and answers 5 rows the query selects; a kept-back condition reads all."""
+    connection = piot.connect({"sources": {"db": {"url": db.url, "tables": {db.table: {"date_column": "date"}}}}}, time_unit="daily", max_concurrency=1)
+    base = f"SELECT id, date FROM db.{db.table} WHERE date BETWEEN '2024-01-01' AND '2024-04-06'"
+    _, whole = connection.engine.plan(base)
+    oracle = {row[0] for row in connection.cursor().execute(base).fetchall()}
+    for sql, stops in ((base + " LIMIT 5", True), (base + " LIMIT 2 OFFSET 3", True), (base + " AND upper(symbol) = 'AAA' LIMIT 5", False), (base + " ORDER BY id LIMIT 5", False)):
+        _, plan = connection.engine.plan(sql)
+        assert (plan.row_limit is not None) is stops, sql
+        progress = Progress()
+        frame = connection.engine.execute(plan, progress=progress)
+        assert frame.height == (2 if "LIMIT 2" in sql else 5) and set(frame["id"].to_list()) <= oracle
+        if stops:
+            assert progress.fragments_done < len(whole.fragments) / 4, (sql, progress.fragments_done)
