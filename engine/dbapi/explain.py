@@ -34,8 +34,8 @@ def explain_frame(plan: Plan) -> pl.DataFrame:
             note += _pushdown_note(scan)
             if fragment.exact_filter:
                 note += "; the rows read are filtered again exactly after the read"
-            if scan.output.task_sql:
-                note += f"; the task returns {scan.output.kind}: {scan.output.task_sql}"
+            if scan.output.kind != "rows":
+                note += f"; {scan.output.where}"
             rows.append(("fragment", fragment.source.name, start, end, fragment.sql, note))
     names = ", ".join(
         f"{scan.name} = {scan.table_name} "

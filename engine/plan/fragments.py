@@ -137,16 +137,73 @@ class FragmentOutput:
 
     Attributes:
         kind: ``rows``: the rows read, projected and filtered exactly; the merge runs the query
-            over all of them. (Partial aggregates and top-N rows are further kinds: the task
-            computes them, the merge finishes them.)
+            over all of them. ``partial aggregate``: one row per group with partial results,
+            which the merge folds (:mod:`piot.plan.partial_aggregates`).
         task_sql: Polars SQL the task runs over those rows (the frame ``fragment``) before it
             ships them; None ships the rows as they are.
         schema: the columns and types of what the task ships, when ``task_sql`` changes them.
+        in_source: the source computes the fragment's output itself (its SQL holds it).
     """
 
     kind: str = "rows"
     task_sql: str | None = None
     schema: tuple[tuple[str, pl.DataType], ...] | None = None
+    in_source: bool = False
+
+    @property
+    def where(self) -> str:
+        """Where the fragment's work runs, for EXPLAIN.
+
+        >>> FragmentOutput("partial aggregate", None, None, in_source=True).where
+        'the source computes partial aggregate'
+        """
+        if self.in_source:
+            return f"the source computes {self.kind}"
+        if self.task_sql:
+            return f"the task returns {self.kind}: {self.task_sql}"
+        return "the rows are shipped as read"
+
+
+@dataclass(frozen=True)
+class SourceOrder:
+    """The first rows of each fragment, ordered by the source itself: its SQL's ORDER BY and LIMIT.
+
+    Attributes:
+        keys: (frame column, descending, NULLs first) per key.
+        count: the rows each fragment keeps.
+        collation: the collation text keys are ordered under (the source's byte order).
+    """
+
+    keys: tuple[tuple[str, bool, bool], ...]
+    count: int
+    collation: str | None = None
+
+    def order_by(self, real_names: Mapping[str, str], text_columns: frozenset[str]) -> list[exp.Ordered]:
+        """The ORDER BY items over the source's column names, NULL placement written out.
+
+        >>> SourceOrder((("p", True, False), ("s", False, False)), 5, '"C"').order_by({"p": "Price", "s": "s"}, frozenset({"s"}))[0].sql("postgres")
+        '"Price" DESC NULLS LAST'
+        """
+        items = []
+        for name, descending, nulls_first in self.keys:
+            column: exp.Expression = exp.column(real_names[name], quoted=True)
+            if name in text_columns and self.collation is not None:
+                column = exp.Collate(this=column, expression=exp.var(self.collation))
+            items.append(exp.Ordered(this=column, desc=descending, nulls_first=nulls_first))
+        return items
+
+
+@dataclass(frozen=True)
+class SourceAggregation:
+    """Partial aggregates computed by the source itself: the fragment's SELECT list and GROUP BY.
+
+    Attributes:
+        select: the items, over the table's frame column names, each aliased to its partial column.
+        group_by: the frame columns grouped by.
+    """
+
+    select: tuple[exp.Expression, ...]
+    group_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -257,6 +314,9 @@ def fragment_sql(
     dialect: str,
     *,
     utc_session: bool = False,
+    group_by: Sequence[exp.Expression] = (),
+    order_by: Sequence[exp.Ordered] = (),
+    limit: int | None = None,
 ) -> str:
     """``SELECT columns FROM table WHERE conditions`` in ``dialect``.
 
@@ -269,6 +329,12 @@ def fragment_sql(
     select = exp.select(*columns).from_(table)
     if conditions:  # the conditions are the caller's own copies: no need to copy them again
         select = select.where(exp.and_(*conditions, copy=False), copy=False)
+    if group_by:
+        select = select.group_by(*group_by, copy=False)
+    if order_by:
+        select = select.order_by(*order_by, copy=False)
+    if limit is not None:
+        select = select.limit(limit, copy=False)
     if dialect != "mysql":
         return select.sql(dialect=dialect, copy=False)
     instants = mysql_time_casts(select)

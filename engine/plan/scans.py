@@ -61,6 +61,12 @@ def build_scan(read: ScanRead) -> Scan:
         )
         for name in needed
     ]
+    group_by: list[exp.Expression] = []
+    if read.source_aggregation is not None:
+        select_list = [for_source(item, real_names) for item in read.source_aggregation.select]
+        group_by = [exp.column(real_names[name], quoted=True) for name in read.source_aggregation.group_by]
+    order_by = read.source_order.order_by(real_names, frozenset(n for n, t in types.items() if t.sql == "TEXT")) if read.source_order else []
+    limit = read.source_order.count if read.source_order else None
     date_column = exp.column(real_names[split.column], quoted=True) if split.column else None
     holds_instants = any(t.sql == "TIMESTAMPTZ" for t in types.values())  # read them in a UTC session (MariaDB)
     # written once per scan, copied per fragment: a long IN list must not be parsed once per period
@@ -79,10 +85,12 @@ def build_scan(read: ScanRead) -> Scan:
             conditions.insert(0, window_condition(date_column, period, is_date=is_date, text_dates=text_dates))
             if text_dates:
                 exact.insert(0, window_condition(exp.column(split.column, quoted=True), period, is_date=is_date))
-        sql = fragment_sql(source_table, select_list, conditions, dialect, utc_session=holds_instants)
+        sql = fragment_sql(source_table, select_list, conditions, dialect, utc_session=holds_instants, group_by=group_by, order_by=order_by, limit=limit)
         exact_filter = _exact_filter(exact, types) if exact else None
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
     schema = tuple((name, types[name].dtype) for name in needed)
+    if read.source_aggregation is not None and read.output.schema is not None:
+        schema = read.output.schema  # the source ships the partial rows themselves
     decisions = tuple(
         PushDecision(
             _shown(for_frame(c)),
@@ -92,7 +100,7 @@ def build_scan(read: ScanRead) -> Scan:
         )
         for c, d in read.decisions
     )
-    return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split, decisions)
+    return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split, decisions, read.output)
 
 
 def _shown(condition: exp.Expression) -> str:
