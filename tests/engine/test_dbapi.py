@@ -228,7 +228,7 @@ def test_description_type_codes_and_sizes(cur: piot.Cursor) -> None:
 
 def test_explain_through_the_cursor(cur: piot.Cursor) -> None:
     cur.execute("EXPLAIN SELECT count(*) FROM lite.big WHERE d >= '2024-01-01' AND d < '2024-04-01'")
-    assert [c[0] for c in cur.description or []] == ["step", "source", "period_start", "period_end", "sql", "note"]
+    assert [c[0] for c in cur.description or []] == ["step", "source", "period_start", "period_end", "sql", "note", "task"]
     assert all(c[1] == piot.STRING for c in cur.description or [])
     steps = [row[0] for row in cur.fetchall()]
     assert steps == ["fragment"] * 3 + ["merge"] and cur.rowcount == 4

@@ -44,7 +44,7 @@ def test_explain_names_each_fragment_without_running(catalog: Path) -> None:
     done = run_cli("--catalog", str(catalog), "--format", "csv", "--time-unit", "monthly", "-c", "explain select * from m.trades where trade_date >= '2024-01-15' and trade_date < '2024-03-15'")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "step,source,period_start,period_end,sql,note"
+    assert lines[0] == "step,source,period_start,period_end,sql,note,task"
     assert [line.split(",")[0] for line in lines[1:]] == ["fragment", "fragment", "fragment", "merge"]
 
 
