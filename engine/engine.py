@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from piot.merge.finish import concat_fragments, run_merge
 from piot.plan.periods import MAX_PERIODS
 from piot.plan.planner import Plan, PlanOptions, plan_statement
 from piot.run.execute import RETURN_FORMATS, Progress, execute_scans
+from piot.run.measures import RunMeasures
 from piot.run.runtime import check_feasible, ensure_ray
 from piot.sql.statement import Statement, parse_statement
 from piot.sql.zones import zone_for
@@ -86,9 +88,18 @@ class Engine:
             raise ProgrammingError("query nested too deeply: write it with fewer nested expressions or subqueries") from None
 
     def execute(
-        self, plan: Plan, *, progress: Progress | None = None, on_progress: Callable[[Progress], None] | None = None
+        self,
+        plan: Plan,
+        *,
+        progress: Progress | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        measures: RunMeasures | None = None,
     ) -> pl.DataFrame:
-        """Run a plan's fragments on Ray and merge them."""
+        """Run a plan's fragments on Ray and merge them.
+
+        ``measures`` (EXPLAIN ANALYZE) is filled with what each fragment did in its task and
+        with the merge's time and result; the run is otherwise the same.
+        """
         ensure_ray(self.options.ray_address)
         check_feasible(self.options.remote_options)
         frames = execute_scans(
@@ -99,6 +110,12 @@ class Engine:
             progress=progress,
             on_progress=on_progress,
             enough=None if plan.row_limit is None else (lambda rows: sum(rows.values()) >= plan.row_limit),  # type: ignore[operator]
+            measures=measures,
         )
+        started = time.perf_counter()
         merged_inputs = {scan.name: concat_fragments(scan.table_name, scan.output_schema, frames[scan.name]) for scan in plan.scans}
-        return run_merge(plan.merge_sql, merged_inputs, plan.columns)
+        result = run_merge(plan.merge_sql, merged_inputs, plan.columns)
+        if measures is not None:
+            measures.merge_seconds = time.perf_counter() - started
+            measures.result_rows, measures.result_bytes = result.height, result.to_arrow().nbytes
+        return result

@@ -150,19 +150,6 @@ class FragmentOutput:
     schema: tuple[tuple[str, pl.DataType], ...] | None = None
     in_source: bool = False
 
-    @property
-    def where(self) -> str:
-        """Where the fragment's work runs, for EXPLAIN.
-
-        >>> FragmentOutput("partial aggregate", None, None, in_source=True).where
-        'the source computes partial aggregate'
-        """
-        if self.in_source:
-            return f"the source computes {self.kind}"
-        if self.task_sql:
-            return f"the task returns {self.kind}: {self.task_sql}"
-        return "the rows are shipped as read"
-
 
 @dataclass(frozen=True)
 class SourceOrder:

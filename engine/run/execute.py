@@ -17,6 +17,7 @@ import polars as pl
 from piot.connectors.sql_log import record_many
 from piot.errors import NotSupportedError
 from piot.plan.fragments import Scan, distinct_scans, first_alike
+from piot.run.measures import MeasuredResult, RunMeasures
 from piot.run.scheduler import Progress, TaskItem, run_tasks
 from piot.run.task import RETURN_FORMATS, FrameResult, TaskSpec, decode, run_task
 
@@ -26,8 +27,10 @@ __all__ = ["MAX_TASKS_PER_SCAN", "RETURN_FORMATS", "Progress", "execute_scans", 
 MAX_TASKS_PER_SCAN = 256
 
 
-def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
+def task_specs(scan: Scan, return_as: str, *, measure: bool = False) -> list[TaskSpec]:
     """Group a scan's fragments into tasks: one each, or consecutive batches past the task limit.
+
+    ``measure``: each task also ships what each of its fragments did (EXPLAIN ANALYZE).
 
     >>> from piot.plan.fragments import SplitDecision
     >>> scan = Scan("t", "t", "db.t", (), tuple(range(600)), SplitDecision(None, None, ""))  # type: ignore[arg-type]
@@ -37,7 +40,7 @@ def task_specs(scan: Scan, return_as: str) -> list[TaskSpec]:
     # a Polars read is one partition per task: each may carry its own Ray options
     size = 1 if scan.frame_plan is not None else max(1, math.ceil(len(scan.fragments) / MAX_TASKS_PER_SCAN))
     return [
-        TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as, scan.output.task_sql)
+        TaskSpec(tuple(scan.fragments[i : i + size]), scan.schema, return_as, scan.output.task_sql, measure)
         for i in range(0, len(scan.fragments), size)
     ]
 
@@ -69,15 +72,22 @@ def execute_scans(
     on_progress: Callable[[Progress], None] | None = None,
     ordered: bool = True,
     enough: Callable[[dict[int, int]], bool] | None = None,
+    measures: RunMeasures | None = None,
 ) -> dict[str, list[pl.DataFrame]]:
     """Run every fragment of ``scans`` on Ray; return each scan's frames in period order (or as they arrived).
 
     ``enough(rows by task index)`` may stop the run early (a ``head(n)`` that has its rows).
     A scan of the Polars API (``frame_plan``) has its plan shipped once to every task.
+    ``measures`` (EXPLAIN ANALYZE) is filled with what each fragment did, by scan and index.
     """
     reads = first_alike(scans)
     distinct = distinct_scans(scans)
-    specs = [(scan.name, spec) for scan in distinct for spec in task_specs(scan, return_as)]
+    specs: list[tuple[str, int, TaskSpec]] = []  # (scan name, index of the task's first fragment in its scan, task)
+    for scan in distinct:
+        first = 0
+        for spec in task_specs(scan, return_as, measure=measures is not None):
+            specs.append((scan.name, first, spec))
+            first += len(spec.fragments)
     frames: dict[int, pl.DataFrame] = {}
     rows: dict[int, int] = {}
     arrival: list[int] = []
@@ -85,6 +95,10 @@ def execute_scans(
     def arrived(index: int, payload: Any) -> int:
         if isinstance(payload, FrameResult):
             record_many(payload.statements)
+            payload = payload.payload
+        if isinstance(payload, MeasuredResult):
+            if measures is not None:
+                measures.record(specs[index][0], specs[index][1], payload.measures)
             payload = payload.payload
         frames[index] = decode(payload, return_as)
         rows[index] = frames[index].height
@@ -96,7 +110,7 @@ def execute_scans(
         raise NotSupportedError("one run holds at most one plan of the Polars API")
     run_tasks(
         run_task,
-        [task_item(spec) for _, spec in specs],
+        [task_item(spec) for _, _, spec in specs],
         shared=next(iter(plans.values()), None),
         max_concurrency=max_concurrency,
         remote_options=remote_options,

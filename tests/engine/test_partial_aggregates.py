@@ -93,8 +93,10 @@ def test_explain_shows_the_partial_work(kind: str, corpus: CorpusSource, corpus_
     rows = cursor.fetchall()
     fragments = [row for row in rows if row[0] == "fragment"]
     assert len(fragments) == 6
+    names = [d[0] for d in cursor.description]
+    sql, task = names.index("sql"), names.index("task")
     if kind == "postgres":  # the source groups: its SQL holds the GROUP BY
-        assert all("the source computes partial aggregate" in row[-1] and "GROUP BY" in row[4] for row in fragments), fragments[0]
+        assert all("the source computed the partial aggregate" in row[task] and "GROUP BY" in row[sql] for row in fragments), fragments[0]
     else:
-        assert all("the task returns partial aggregate" in row[-1] and "GROUP BY" in row[-1] for row in fragments), fragments[0]
-    assert "__piot_p0" in rows[-1][4]
+        assert all("partial aggregate in Polars" in row[task] and "GROUP BY" in row[task] for row in fragments), fragments[0]
+    assert "__piot_p0" in rows[-1][sql]
