@@ -18,8 +18,9 @@ GROUP BY keys become the partial rows' keys; HAVING, DISTINCT, ORDER BY and LIMI
 merge over the folded groups. It applies only where a fragment's rows are exactly the query's
 rows (every WHERE conjunct exact at the source, or widened and filtered again in the task; none
 kept back for the merge) and the query has no join, subquery, window, set operation or grouping
-set; any other aggregate (``STRING_AGG``, ``MEDIAN``, ...) leaves the query as it was: the
-fragments ship rows. The partial query runs in the task with Polars, with the merge's meaning,
+set. Any other aggregate (``STRING_AGG``, ``MEDIAN``, ...) runs whole in each fragment where
+no group crosses fragments (:mod:`piot.plan.local_groups`: a key is the split column or its
+truncation at period edges); otherwise the fragments ship rows. The partial query runs in the task with Polars, with the merge's meaning,
 so its answer is the one the merge would give over all the rows.
 
 Example:
@@ -45,9 +46,10 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from piot.connectors.types import ColumnType
+from piot.connectors.types import ColumnType, dtype_column_type
 from piot.plan.exactness import Exactness, semantics_of
 from piot.plan.fragments import FragmentOutput, SourceAggregation
+from piot.plan.local_groups import groups_stay_in_fragments, whole_in_fragments
 from piot.plan.merge_sql import merge_query
 from piot.plan.pushdown import conjuncts
 from piot.plan.scan_reads import ScanRead
@@ -60,6 +62,9 @@ if TYPE_CHECKING:
 FRAGMENT_FRAME = "fragment"
 #: what each fragment of an aggregated scan ships (shown by EXPLAIN)
 PARTIAL_AGGREGATE = "partial aggregate"
+#: what each fragment ships when its groups are whole: the query's own output rows, before ordering and LIMIT
+WHOLE_GROUPS = "whole groups"
+_GROUPING_SETS = ("rollup", "cube", "grouping_sets", "totals")
 
 _NOT_FOLDABLE = (exp.Window, exp.Subquery, exp.Exists, exp.With, exp.Qualify, exp.Join, exp.Lateral, exp.Unnest)
 _FOLDABLE = (exp.Count, exp.Sum, exp.Min, exp.Max, exp.Avg)
@@ -96,9 +101,9 @@ def fold_aggregates(state: PlanningState) -> PlanningState:
     columns = frame_columns(read.ref.table)
     types = {name: columns[name].type for name in read.needed}
     split = split_aggregation(state.query, read.ref.scan_name, {n: t.sql for n, t in types.items()}, state.statement.dialect)
-    if split is None:
-        return state
     frame_types = {schema_key(name): t.sql for name, t in types.items()}
+    if split is None:
+        return _whole_groups(state, read, types)
     task_sql = merge_query(split.partial, {FRAGMENT_FRAME: frame_types}, state.statement.dialect, state.options.timezone)
     output_schema = _partial_schema(task_sql, tuple((name, t.dtype) for name, t in types.items()))
     if output_schema is None:
@@ -107,6 +112,38 @@ def fold_aggregates(state: PlanningState) -> PlanningState:
     output = FragmentOutput(PARTIAL_AGGREGATE, None if in_source else task_sql, output_schema, in_source=in_source is not None)
     folded = replace(read, output=output, source_aggregation=in_source)
     return replace(state, reads=(folded,), output_types={read.ref.scan_name: split.types}).with_query(split.final)
+
+
+def _whole_groups(state: PlanningState, read: ScanRead, types: Mapping[str, ColumnType]) -> PlanningState:
+    """The state with the whole aggregation run in each fragment, where no group crosses fragments (else unchanged)."""
+    query = state.query
+    assert isinstance(query, exp.Select)
+    group = query.args.get("group")
+    table = query.args["from_"].this if query.args.get("from_") else None
+    if not isinstance(table, exp.Table) or table.name != read.ref.scan_name or any(query.find(k) for k in _NOT_FOLDABLE):
+        return state
+    if (group is None and not query.find(exp.AggFunc)) or (group is not None and any(group.args.get(k) for k in _GROUPING_SETS)):
+        return state
+    split_kind = types[read.split.column].sql if read.split.column in types else ""
+    keys = group.expressions if group is not None else []
+    if not groups_stay_in_fragments(keys, read.split.column, split_kind, read.periods):
+        return state
+    halves = whole_in_fragments(query, table.alias_or_name)
+    if halves is None:
+        return state
+    fragment_query, merge_query_tree = halves
+    frame_types = {schema_key(name): t.sql for name, t in types.items()}
+    task_sql = merge_query(fragment_query, {FRAGMENT_FRAME: frame_types}, state.statement.dialect, state.options.timezone)
+    output_schema = _partial_schema(task_sql, tuple((name, t.dtype) for name, t in types.items()))
+    if output_schema is None:
+        return state
+    shipped = {name: dtype_column_type(dtype) for name, dtype in output_schema}
+    if any(t is None for t in shipped.values()):
+        return state  # the merge could not type what the fragments ship (lists, structs)
+    output_types = {name: t.sql for name, t in shipped.items() if t is not None}
+    output = FragmentOutput(WHOLE_GROUPS, task_sql, output_schema)
+    whole = replace(read, output=output)
+    return replace(state, reads=(whole,), output_types={read.ref.scan_name: output_types}).with_query(merge_query_tree)
 
 
 def source_aggregation(partial: exp.Select, read: ScanRead, types: Mapping[str, ColumnType]) -> SourceAggregation | None:
@@ -181,7 +218,7 @@ def split_aggregation(
     if not (isinstance(table, exp.Table) and table.name == scan_name) or any(query.find(kind) for kind in _NOT_FOLDABLE):
         return None
     group = query.args.get("group")
-    if group is not None and any(group.args.get(k) for k in ("rollup", "cube", "grouping_sets", "totals")):
+    if group is not None and any(group.args.get(k) for k in _GROUPING_SETS):
         return None
     if group is None and not query.find(exp.AggFunc):
         return None
