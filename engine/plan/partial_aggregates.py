@@ -50,6 +50,7 @@ from piot.connectors.types import ColumnType, dtype_column_type
 from piot.plan.exactness import Exactness, semantics_of
 from piot.plan.fragments import FragmentOutput, SourceAggregation
 from piot.plan.local_groups import groups_stay_in_fragments, whole_in_fragments
+from piot.merge.semantics import CANNOT_OVERFLOW
 from piot.plan.merge_sql import merge_query
 from piot.plan.pushdown import conjuncts
 from piot.plan.scan_reads import ScanRead
@@ -338,7 +339,9 @@ class _Folding:
         if isinstance(aggregate, exp.Avg):
             total = self._column("p", _with_filter(exp.Sum(this=value.copy()), whole), type_sql)
             count = self._column("p", _with_filter(exp.Count(this=value.copy()), whole), "BIGINT")
-            return exp.Div(this=exp.cast(exp.func("SUM", self._ref(total)), "DOUBLE"), expression=exp.func("SUM", self._ref(count)))
+            average = exp.Div(this=exp.cast(exp.func("SUM", self._ref(total)), "DOUBLE"), expression=exp.func("SUM", self._ref(count)))
+            average.meta[CANNOT_OVERFLOW] = True  # a finite sum over a count of at least one stays finite
+            return average
         name = self._column("p", whole, type_sql)
         return type(aggregate)(this=self._ref(name))
 
