@@ -41,6 +41,21 @@ def concat_fragments(
         raise DataError(f"fragments of {table_name} disagree on their columns or types: {e}") from e
 
 
+def fold_partials(frames: Sequence[pl.DataFrame], combine_sql: str, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
+    """Fold fragments' partial aggregates into one frame of the same form (``combine_sql`` reads them as ``fragment``).
+
+    >>> parts = [pl.DataFrame({"k": ["a", "b"], "n": [1, 2]}), pl.DataFrame({"k": ["a"], "n": [5]})]
+    >>> fold_partials(parts, 'SELECT "k", SUM("n") AS "n" FROM "fragment" GROUP BY "k" ORDER BY "k"', [("k", pl.String()), ("n", pl.Int64())]).rows()
+    [('a', 6), ('b', 2)]
+    """
+    whole = pl.concat(list(frames), how="vertical")
+    context = pl.SQLContext(frames={"fragment": whole.lazy()}, register_globals=False)
+    try:
+        return context.execute(combine_sql, eager=True).cast(dict(schema))  # type: ignore[arg-type]
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError, pl.exceptions.SchemaError) as e:
+        raise merge_failure(e) from e
+
+
 def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Sequence[str]) -> pl.DataFrame:
     """Run ``merge_sql`` over ``frames`` (registered by scan name) and name the result ``columns``.
 

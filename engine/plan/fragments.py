@@ -143,12 +143,16 @@ class FragmentOutput:
             ships them; None ships the rows as they are.
         schema: the columns and types of what the task ships, when ``task_sql`` changes them.
         in_source: the source computes the fragment's output itself (its SQL holds it).
+        combine_sql: Polars SQL folding several fragments' outputs (the frame ``fragment``) into
+            one of the same form, so the driver may fold them as they arrive; None when they
+            cannot be folded before the merge.
     """
 
     kind: str = "rows"
     task_sql: str | None = None
     schema: tuple[tuple[str, pl.DataType], ...] | None = None
     in_source: bool = False
+    combine_sql: str | None = None
 
 
 @dataclass(frozen=True)

@@ -110,9 +110,37 @@ def fold_aggregates(state: PlanningState) -> PlanningState:
     if output_schema is None:
         return state
     in_source = source_aggregation(split.partial, read, types)
-    output = FragmentOutput(PARTIAL_AGGREGATE, None if in_source else task_sql, output_schema, in_source=in_source is not None)
+    partial_types = {schema_key(name): sql for name, sql in split.types.items()}
+    combine_sql = merge_query(combine_partials(split.partial), {FRAGMENT_FRAME: partial_types}, state.statement.dialect)
+    output = FragmentOutput(
+        PARTIAL_AGGREGATE, None if in_source else task_sql, output_schema, in_source=in_source is not None, combine_sql=combine_sql
+    )
     folded = replace(read, output=output, source_aggregation=in_source)
     return replace(state, reads=(folded,), output_types={read.ref.scan_name: split.types}).with_query(split.final)
+
+
+_COMBINED_BY: dict[type[exp.Expression], type[exp.AggFunc]] = {exp.Count: exp.Sum, exp.Sum: exp.Sum, exp.Min: exp.Min, exp.Max: exp.Max}
+
+
+def combine_partials(partial: exp.Select) -> exp.Select:
+    """The query folding partial rows into fewer partial rows of the same form (the driver runs it as fragments arrive).
+
+    >>> import sqlglot
+    >>> partial = sqlglot.parse_one('SELECT "t"."r" AS "__piot_k0", COUNT(*) AS "__piot_p0", MIN("t"."x") AS "__piot_p1" FROM "fragment" AS "t" GROUP BY "t"."r"')
+    >>> combine_partials(partial).sql()
+    'SELECT "__piot_k0" AS "__piot_k0", SUM("__piot_p0") AS "__piot_p0", MIN("__piot_p1") AS "__piot_p1" FROM "fragment" GROUP BY "__piot_k0"'
+    """
+    items, keys = [], []
+    for item in partial.expressions:
+        value = item.this.this if isinstance(item.this, exp.Filter) else item.this
+        column = exp.column(item.alias, quoted=True)
+        if isinstance(value, exp.AggFunc):
+            items.append(exp.alias_(_COMBINED_BY[type(value)](this=column), item.alias, quoted=True))
+        else:
+            items.append(exp.alias_(column, item.alias, quoted=True))
+            keys.append(column.copy())
+    combined = exp.select(*items).from_(exp.table_(FRAGMENT_FRAME, quoted=True))
+    return combined.group_by(*keys, copy=False) if keys else combined
 
 
 def _whole_groups(state: PlanningState, read: ScanRead, types: Mapping[str, ColumnType]) -> PlanningState:

@@ -16,6 +16,7 @@ import polars as pl
 
 from piot.connectors.sql_log import record_many
 from piot.errors import NotSupportedError
+from piot.merge.finish import fold_partials
 from piot.plan.fragments import Scan, distinct_scans, first_alike
 from piot.run.measures import MeasuredResult, RunMeasures
 from piot.run.scheduler import Progress, TaskItem, run_tasks
@@ -23,6 +24,8 @@ from piot.run.task import RETURN_FORMATS, FrameResult, TaskSpec, decode, run_tas
 
 __all__ = ["MAX_TASKS_PER_SCAN", "RETURN_FORMATS", "Progress", "execute_scans", "task_specs"]
 
+#: the driver folds a scan's partial aggregates once it holds this many frames of them, or this many rows
+FOLD_FRAMES, FOLD_ROWS = 32, 500_000
 #: a scan with more fragments than this runs several fragments per task.
 MAX_TASKS_PER_SCAN = 256
 
@@ -91,6 +94,7 @@ def execute_scans(
     frames: dict[int, pl.DataFrame] = {}
     rows: dict[int, int] = {}
     arrival: list[int] = []
+    by_name = {scan.name: scan for scan in distinct}
 
     def arrived(index: int, payload: Any) -> int:
         if isinstance(payload, FrameResult):
@@ -103,7 +107,9 @@ def execute_scans(
         frames[index] = decode(payload, return_as)
         rows[index] = frames[index].height
         arrival.append(index)
-        return frames[index].height
+        height = frames[index].height
+        _fold_arrived(frames, specs, by_name[specs[index][0]])
+        return height
 
     plans = {id(scan.frame_plan): scan.frame_plan for scan in distinct if scan.frame_plan is not None}
     if len(plans) > 1:
@@ -120,6 +126,21 @@ def execute_scans(
         until=(lambda: enough(rows)) if enough is not None else None,
     )
     by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in distinct}
-    for index in sorted(frames) if ordered else arrival:
+    for index in sorted(frames) if ordered else [i for i in arrival if i in frames]:
         by_scan[specs[index][0]].append(frames[index])
     return {scan.name: by_scan[reads[scan.name]] for scan in scans}
+
+
+def _fold_arrived(frames: dict[int, pl.DataFrame], specs: Sequence[tuple[str, int, TaskSpec]], scan: Scan) -> None:
+    """Fold the partial aggregates ``scan``'s tasks have shipped so far into one frame, once they are many.
+
+    The driver then holds about one partial row per group, not one per group and fragment.
+    """
+    combine_sql = scan.output.combine_sql
+    if combine_sql is None:
+        return
+    held = [i for i in frames if specs[i][0] == scan.name]
+    if len(held) < FOLD_FRAMES and sum(frames[i].height for i in held) < FOLD_ROWS:
+        return
+    folded = fold_partials([frames.pop(i) for i in held], combine_sql, scan.output_schema)
+    frames[min(held)] = folded

@@ -15,6 +15,7 @@ from corpus_data import KIND_PARAMS, CorpusSource, answer_from_arrow, assert_sam
 
 import piot
 from piot.plan.partial_aggregates import PARTIAL_AGGREGATE, WHOLE_GROUPS
+from piot.run.execute import FOLD_FRAMES, execute_scans
 
 RANGE = "trade_date BETWEEN '2023-11-01' AND '2024-04-30'"
 
@@ -155,3 +156,20 @@ def test_whole_groups_equal_oracle(
         _, plan = connection.engine.plan(sql)
         assert {scan.output.kind for scan in plan.scans} == {case.ships[label]}, label
         assert_same(_answer(connection, sql), expected, f"{label} on {kind}", ordered="ORDER BY" in case.sql)
+
+
+@pytest.mark.parametrize("kind", KIND_PARAMS)
+def test_the_driver_folds_partials_as_they_arrive(
+    kind: str, corpus: CorpusSource, corpus_connect: Callable[..., piot.Connection], ray_session: None
+) -> None:
+    """182 daily fragments' partial groups are folded on arrival: the driver keeps a few frames, and the answer is the source's."""
+    template = f"SELECT side, COUNT(*) AS n, SUM(quantity) AS q, MIN(trade_id) AS lo FROM {{trades}} WHERE {RANGE} GROUP BY side"
+    connection = corpus_connect(corpus, time_unit="daily")
+    _, plan = connection.engine.plan(corpus.sql(template))
+    (scan,) = plan.scans
+    assert scan.output.combine_sql is not None and len(scan.fragments) == 182
+    held = execute_scans(plan.scans)[scan.name]
+    assert len(held) < FOLD_FRAMES  # never more frames than the fold threshold, whatever the fragments
+    assert sum(frame.height for frame in held) < sum(1 for _ in scan.fragments)
+    expected = corpus.oracle(template)
+    assert_same(_answer(connection, corpus.sql(template)), expected, f"daily on {kind}")
