@@ -70,16 +70,15 @@ def keep_first_rows(state: PlanningState) -> PlanningState:
     columns = frame_columns(read.ref.table)
     types = {name: columns[name].type for name in read.needed}
     alias = state.query.args["from_"].this.alias_or_name
-    in_source = source_order(top, read, types, alias)
-    if in_source is not None:
-        output = FragmentOutput(TOP_ROWS, None, None, in_source=True)
-        return replace(state, reads=(replace(read, output=output, source_order=in_source),))
     task = exp.select(*(exp.column(name, table=alias, quoted=True) for name in read.needed))
     task = task.from_(exp.alias_(exp.table_(FRAGMENT_FRAME, quoted=True), alias, quoted=True))
     task = task.order_by(*(key.copy() for key in top.keys)).limit(top.count)
     frame_types = {schema_key(name): t.sql for name, t in types.items()}
     task_sql = merge_query(task, {FRAGMENT_FRAME: frame_types}, state.statement.dialect, state.options.timezone)
-    return replace(state, reads=(replace(read, output=FragmentOutput(TOP_ROWS, task_sql)),))
+    in_source = source_order(top, read, types, alias)
+    # the same query keeps the first rows of several fragments' first rows: the driver folds them as they arrive
+    output = FragmentOutput(TOP_ROWS, None if in_source else task_sql, None, in_source=in_source is not None, combine_sql=task_sql)
+    return replace(state, reads=(replace(read, output=output, source_order=in_source),))
 
 
 def first_rows(query: exp.Select, scan_name: str | None = None) -> FirstRows | None:
