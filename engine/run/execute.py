@@ -9,6 +9,7 @@ once. The scheduler (:mod:`piot.run.scheduler`) runs the tasks; a task
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from piot.merge.finish import fold_partials
 from piot.plan.fragments import Scan, distinct_scans, first_alike
 from piot.run.measures import MeasuredResult, RunMeasures
 from piot.run.scheduler import Progress, TaskItem, run_tasks
+from piot.run.spill import Spill
 from piot.run.task import RETURN_FORMATS, FrameResult, TaskSpec, decode, run_task
 
 __all__ = ["MAX_TASKS_PER_SCAN", "RETURN_FORMATS", "Progress", "execute_scans", "task_specs"]
@@ -76,12 +78,15 @@ def execute_scans(
     ordered: bool = True,
     enough: Callable[[dict[int, int]], bool] | None = None,
     measures: RunMeasures | None = None,
-) -> dict[str, list[pl.DataFrame]]:
+    spill: Spill | None = None,
+) -> dict[str, list[pl.DataFrame | Path]]:
     """Run every fragment of ``scans`` on Ray; return each scan's frames in period order (or as they arrived).
 
     ``enough(rows by task index)`` may stop the run early (a ``head(n)`` that has its rows).
     A scan of the Polars API (``frame_plan``) has its plan shipped once to every task.
     ``measures`` (EXPLAIN ANALYZE) is filled with what each fragment did, by scan and index.
+    With ``spill``, raw rows past its memory budget are written to disk: such a frame comes
+    back as the path of its Arrow IPC file.
     """
     reads = first_alike(scans)
     distinct = distinct_scans(scans)
@@ -91,7 +96,7 @@ def execute_scans(
         for spec in task_specs(scan, return_as, measure=measures is not None):
             specs.append((scan.name, first, spec))
             first += len(spec.fragments)
-    frames: dict[int, pl.DataFrame] = {}
+    frames: dict[int, pl.DataFrame | Path] = {}
     rows: dict[int, int] = {}
     arrival: list[int] = []
     by_name = {scan.name: scan for scan in distinct}
@@ -104,11 +109,14 @@ def execute_scans(
             if measures is not None:
                 measures.record(specs[index][0], specs[index][1], payload.measures)
             payload = payload.payload
-        frames[index] = decode(payload, return_as)
-        rows[index] = frames[index].height
+        frame = decode(payload, return_as)
+        rows[index] = frame.height
         arrival.append(index)
-        height = frames[index].height
-        _fold_arrived(frames, specs, by_name[specs[index][0]])
+        scan = by_name[specs[index][0]]
+        frames[index] = spill.keep(frame) if spill is not None and scan.output.combine_sql is None else frame
+        if scan.output.combine_sql is not None:
+            _fold_arrived(frames, specs, scan)
+        height = frame.height
         return height
 
     plans = {id(scan.frame_plan): scan.frame_plan for scan in distinct if scan.frame_plan is not None}
@@ -125,13 +133,13 @@ def execute_scans(
         on_progress=on_progress,
         until=(lambda: enough(rows)) if enough is not None else None,
     )
-    by_scan: dict[str, list[pl.DataFrame]] = {scan.name: [] for scan in distinct}
+    by_scan: dict[str, list[pl.DataFrame | Path]] = {scan.name: [] for scan in distinct}
     for index in sorted(frames) if ordered else [i for i in arrival if i in frames]:
         by_scan[specs[index][0]].append(frames[index])
     return {scan.name: by_scan[reads[scan.name]] for scan in scans}
 
 
-def _fold_arrived(frames: dict[int, pl.DataFrame], specs: Sequence[tuple[str, int, TaskSpec]], scan: Scan) -> None:
+def _fold_arrived(frames: dict[int, pl.DataFrame | Path], specs: Sequence[tuple[str, int, TaskSpec]], scan: Scan) -> None:
     """Fold the partial aggregates ``scan``'s tasks have shipped so far into one frame, once they are many.
 
     The driver then holds about one partial row per group, not one per group and fragment.
@@ -140,7 +148,7 @@ def _fold_arrived(frames: dict[int, pl.DataFrame], specs: Sequence[tuple[str, in
     if combine_sql is None:
         return
     held = [i for i in frames if specs[i][0] == scan.name]
-    if len(held) < FOLD_FRAMES and sum(frames[i].height for i in held) < FOLD_ROWS:
+    if len(held) < FOLD_FRAMES and sum(f.height for i in held if isinstance(f := frames[i], pl.DataFrame)) < FOLD_ROWS:
         return
-    folded = fold_partials([frames.pop(i) for i in held], combine_sql, scan.output_schema)
+    folded = fold_partials([frames.pop(i) for i in held], combine_sql, scan.output_schema)  # type: ignore[misc]
     frames[min(held)] = folded

@@ -173,3 +173,4 @@ def test_the_driver_folds_partials_as_they_arrive(
     assert sum(frame.height for frame in held) < sum(1 for _ in scan.fragments)
     expected = corpus.oracle(template)
     assert_same(_answer(connection, corpus.sql(template)), expected, f"daily on {kind}")
+
