@@ -47,12 +47,12 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from piot.connectors.types import ColumnType, dtype_column_type
-from piot.plan.exactness import Exactness, semantics_of
+from piot.plan.exactness import Exactness, KindSemantics, family_of, semantics_of
 from piot.plan.fragments import FragmentOutput, SourceAggregation
 from piot.plan.local_groups import groups_stay_in_fragments, whole_in_fragments
 from piot.merge.semantics import CANNOT_OVERFLOW
 from piot.plan.merge_sql import merge_query
-from piot.plan.pushdown import conjuncts
+from piot.plan.pushdown import conjuncts, exact_value
 from piot.plan.scan_reads import ScanRead
 from piot.plan.tables import frame_columns, schema_key
 
@@ -181,7 +181,8 @@ def source_aggregation(partial: exp.Select, read: ScanRead, types: Mapping[str, 
     The source computes it when every condition of the read is exact there, every key is a
     plain column the source groups as the merge does (numbers, dates, timestamps; text where
     its equality is exact) and every partial is ``COUNT``, ``SUM`` of numbers or ``MIN``/``MAX``
-    of numbers, dates or timestamps over a plain column, without FILTER. Only PostgreSQL so
+    of numbers (not floats), dates or timestamps, of a column or of ``+ - *`` arithmetic the
+    source computes exactly (:func:`piot.plan.pushdown.exact_value`), without FILTER. Only PostgreSQL so
     far: MariaDB and SQLite sum and type differently (DECIMAL sums, typeless columns).
     """
     kind = read.ref.table.source.kind
@@ -197,11 +198,11 @@ def source_aggregation(partial: exp.Select, read: ScanRead, types: Mapping[str, 
             items.append(exp.alias_(exp.column(value.name, quoted=True), item.alias, quoted=True))
         elif isinstance(value, exp.Count) and isinstance(value.this, exp.Star):
             items.append(exp.alias_(exp.Count(this=exp.Star()), item.alias, quoted=True))
-        elif isinstance(value, (exp.Count, exp.Sum, exp.Min, exp.Max)) and isinstance(value.this, exp.Column):
-            column_type = types.get(value.this.name)
-            if column_type is None or column_type.read_as_text or column_type.fixed_width or not _computes_exactly(value, column_type):
+        elif isinstance(value, (exp.Count, exp.Sum, exp.Min, exp.Max)) and value.this is not None:
+            argument = _unqualified(value.this)
+            if not _computes_exactly(value, argument, dict(types), semantics):
                 return None
-            items.append(exp.alias_(type(value)(this=exp.column(value.this.name, quoted=True)), item.alias, quoted=True))
+            items.append(exp.alias_(type(value)(this=argument), item.alias, quoted=True))
         else:
             return None
     group = partial.args.get("group")
@@ -218,14 +219,31 @@ def _groups_exactly(column_type: ColumnType | None, text_equality: Exactness) ->
     return column_type.sql in _EXACT_KEYS or column_type.sql.startswith("DECIMAL")
 
 
-def _computes_exactly(aggregate: exp.Expression, column_type: ColumnType) -> bool:
-    """Whether the source's ``COUNT``/``SUM``/``MIN``/``MAX`` of this column is the merge's (floats: sums only, in any order)."""
+def _computes_exactly(aggregate: exp.Expression, argument: exp.Expression, types: dict[str, ColumnType], semantics: KindSemantics) -> bool:
+    """Whether the source's ``COUNT``/``SUM``/``MIN``/``MAX`` of ``argument`` is the merge's.
+
+    The argument is a column or ``+ - *`` arithmetic the source computes exactly; a sum of
+    floats is taken in any order, a minimum or maximum of floats never (NaN sorts differently).
+    """
+    columns = [types.get(c.name) for c in argument.find_all(exp.Column)]
+    if any(t is None or t.read_as_text or t.fixed_width for t in columns):
+        return False
+    if isinstance(argument, exp.Column):
+        family: str | None = family_of(types[argument.name].sql)
+    else:
+        family = exact_value(argument, types, semantics)
+    if family is None:
+        return False
     if isinstance(aggregate, exp.Count):
         return True
-    numeric = column_type.sql in _EXACT_NUMBERS or column_type.sql.startswith("DECIMAL")
     if isinstance(aggregate, exp.Sum):
-        return numeric or column_type.sql in ("DOUBLE", "FLOAT")
-    return numeric or column_type.sql in ("DATE", "TIMESTAMP")
+        return family in ("integer", "decimal", "float")
+    return family in ("integer", "decimal", "date", "timestamp")
+
+
+def _unqualified(value: exp.Expression) -> exp.Expression:
+    """``value`` with its columns named by frame name alone, as a source's SQL reads them."""
+    return value.transform(lambda n: exp.column(n.name, quoted=True) if isinstance(n, exp.Column) else n, copy=True)
 
 
 def split_aggregation(

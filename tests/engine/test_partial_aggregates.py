@@ -35,6 +35,7 @@ class Fold:
 
 FOLDS = (
     Fold("count_star_sum_avg", in_source=True, sql=f"SELECT COUNT(*) AS n, SUM(quantity) AS q, AVG(quantity) AS a, AVG(price) AS ap FROM {{trades}} WHERE {RANGE}", postgres_oracle=True),
+    Fold("arithmetic_arguments", in_source=True, sql=f"SELECT side, SUM(quantity * 2 - 1) AS s, MAX(quantity + trade_id) AS m, COUNT(quantity * 3) AS c, SUM(price * quantity) AS v FROM {{trades}} WHERE {RANGE} GROUP BY side", postgres_oracle=True),
     Fold("count_of_nullable", in_source=True, sql=f"SELECT COUNT(ts) AS n_ts, COUNT(trade_date) AS n_d, MIN(ts) AS lo, MAX(ts) AS hi FROM {{trades}} WHERE {RANGE}"),
     Fold("group_by_text", f"SELECT symbol, COUNT(*) AS n, SUM(price) AS s, MIN(price) AS lo, MAX(quantity) AS hi FROM {{trades}} WHERE {RANGE} GROUP BY symbol", postgres_oracle=True),
     Fold("min_max_text", f"SELECT side, MIN(symbol) AS lo, MAX(venue) AS hi FROM {{trades}} WHERE {RANGE} GROUP BY side", postgres_oracle=True),
