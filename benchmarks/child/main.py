@@ -1,0 +1,97 @@
+"""One contender's process: read the job (JSON on stdin), run its queries, report each as a JSON line.
+
+Run by the harness with the contender's own interpreter (piot's venv, or the venvs of
+polars-io-tools and Daft), so it imports only the standard library and that contender's libraries.
+For each query: the resident high-water mark is reset, one warm-up run and ``repeat`` timed runs
+follow, the peak is read, and the last answer is written as Arrow IPC to ``out_dir/<query>.arrow``
+for the parent to compare. A query that fails is reported with its error; the next one still runs.
+Contenders on Ray get a local Ray of their own (``num_cpus`` of the job), shut down at the end.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from measure import first_line, measure, peak_mib, report, reset_peak
+
+MODULES = {
+    "connectorx": "run_plain",
+    "source": "run_plain",
+    "copy": "run_plain",
+    "duckdb": "run_plain",
+    "piot_sql": "run_piot",
+    "piot_polars": "run_piot",
+    "pit": "run_pit",
+    "daft": "run_daft",
+}
+
+
+def write_answer(answer: Any, path: Path) -> int | None:
+    """The answer as an Arrow IPC file; its row count (None when the contender gives no rows back)."""
+    if answer is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    table = answer if isinstance(answer, pa.Table) else answer.to_arrow()
+    with pa.OSFile(str(path), "wb") as sink, pyarrow.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return table.num_rows
+
+
+def start_ray(num_cpus: int) -> None:
+    """A new local Ray for this process alone."""
+    import ray
+
+    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+
+def run_job(job: dict[str, Any]) -> None:
+    """Every query of the job, reported one by one."""
+    out_dir = Path(job["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if job.get("ray"):
+            start_ray(int(job.get("num_cpus", 2)))
+        runner = importlib.import_module(MODULES[job["contender"]]).Runner(job)
+    except Exception as e:  # noqa: BLE001 - a contender that cannot start is reported, not raised
+        for query in job["queries"]:
+            report(query=query["name"], error=f"could not start: {first_line(e)}")
+        return
+    try:
+        for query in job["queries"]:
+            exact_peak = reset_peak()
+            try:
+                seconds, answer = measure(runner.prepare(query), int(job["repeat"]))
+                peak = runner.peak_override() or peak_mib()
+                rows = write_answer(answer, out_dir / f"{query['name']}.arrow")
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as e:  # noqa: BLE001 - Polars panics are BaseException; report and go on
+                report(query=query["name"], error=first_line(e))
+                continue
+            report(query=query["name"], seconds=seconds, peak_mib=round(peak, 1), peak_exact=exact_peak, rows=rows)
+    finally:
+        runner.close()
+
+
+def main() -> None:
+    """Read the job, run it, stop Ray if this process started one."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    job = json.load(sys.stdin)
+    try:
+        run_job(job)
+    finally:
+        if job.get("ray"):
+            import ray
+
+            ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()
