@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from measure import first_line, measure, peak_mib, report, reset_peak
+from measure import first_line, measure, peak_mib, report, reset_peak, resident_mib
 
 MODULES = {
     "connectorx": "run_plain",
@@ -66,16 +66,26 @@ def run_job(job: dict[str, Any]) -> None:
     try:
         for query in job["queries"]:
             exact_peak = reset_peak()
+            before = resident_mib()
             try:
                 seconds, answer = measure(runner.prepare(query), int(job["repeat"]))
-                peak = runner.peak_override() or peak_mib()
+                override = runner.peak_override()
+                peak = override if override is not None else peak_mib()
+                base = 0.0 if override is not None else before
                 rows = write_answer(answer, out_dir / f"{query['name']}.arrow")
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as e:  # noqa: BLE001 - Polars panics are BaseException; report and go on
                 report(query=query["name"], error=first_line(e))
                 continue
-            report(query=query["name"], seconds=seconds, peak_mib=round(peak, 1), peak_exact=exact_peak, rows=rows)
+            report(
+                query=query["name"],
+                seconds=seconds,
+                peak_mib=round(peak, 1),
+                base_mib=None if base is None else round(base, 1),
+                peak_exact=exact_peak,
+                rows=rows,
+            )
     finally:
         runner.close()
 

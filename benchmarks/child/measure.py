@@ -29,16 +29,27 @@ def reset_peak() -> bool:
     return True
 
 
-def peak_mib() -> float:
-    """The resident high-water mark of this process in MiB."""
+def _status_mib(field: str) -> float | None:
+    """A ``/proc/self/status`` size field in MiB, or None off Linux."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def peak_mib() -> float:
+    """The resident high-water mark of this process in MiB."""
+    peak = _status_mib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def resident_mib() -> float | None:
+    """What this process holds in memory now, in MiB."""
+    return _status_mib("VmRSS")
 
 
 def first_line(error: BaseException) -> str:
