@@ -45,9 +45,7 @@ GROUPS = {"trades": "scan_*,group_by_*,top10_*", "range": ",".join(f"scan_{m:02d
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(
-        description=(__doc__ or "").splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=4_000_000, help="trades rows (default 4,000,000)")
     parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per query after one warm-up (default 3)")
@@ -177,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     work = args.data_dir / "run"
     shutil.rmtree(work / "answers", ignore_errors=True)
-    settings = Settings(args.repeat, args.num_cpus, args.query_timeout, work, interpreters, odbc)
+    settings = Settings(args.repeat, args.num_cpus, args.query_timeout, work, interpreters, odbc, args.keep_answers)
     trades_results: dict[str, Results] = {}
     for number, kind in enumerate(kinds if trades else (), 1):
         step = f"[trades {number}/{len(kinds)}]"
@@ -185,8 +183,6 @@ def main(argv: list[str] | None = None) -> None:
     tpch_results = (
         run_tpch(tpch, args.pg_url, data_tpch.SCHEMA_NAME, parquet, contenders, settings, "[tpch]") if tpch and parquet else {}
     )
-    if not args.keep_answers:
-        shutil.rmtree(work / "answers", ignore_errors=True)
 
     series = range_series(trades_results, contenders)
     png = args.results_dir / "range.png"

@@ -39,8 +39,12 @@ def comparable(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(keys, nulls_last=True)
 
 
-def difference(answer: pl.DataFrame, reference: pl.DataFrame, rel_tol: float = REL_TOL) -> str | None:
+def difference(
+    answer: pl.DataFrame, reference: pl.DataFrame, rel_tol: float = REL_TOL, prepared: pl.DataFrame | None = None
+) -> str | None:
     """None when ``answer`` holds the rows of ``reference``; else what differs, in a few words.
+
+    ``prepared`` is ``comparable(reference)`` when the caller already has it (several answers, one reference).
 
     >>> ref = pl.DataFrame({"region": ["EMEA", "AMER"], "avg": [2.5, 1.0]})
     >>> difference(pl.DataFrame({"r": ["AMER", "EMEA"], "a": [1.0, 2.5000000001]}), ref) is None
@@ -52,7 +56,7 @@ def difference(answer: pl.DataFrame, reference: pl.DataFrame, rel_tol: float = R
     """
     if answer.shape != reference.shape:
         return f"shape {answer.shape}, expected {reference.shape}"
-    mine, theirs = comparable(answer), comparable(reference)
+    mine, theirs = comparable(answer), comparable(reference) if prepared is None else prepared
     for index, (left, right) in enumerate(zip(mine.columns, theirs.columns)):
         try:
             assert_frame_equal(mine.select(left), theirs.select(right).rename({right: left}), check_dtypes=False, rel_tol=rel_tol)

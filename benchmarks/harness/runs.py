@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from harness.child_process import Outcome, run_child
-from harness.compare import difference
+from harness.compare import comparable, difference
 from harness.contenders import REFERENCES, Contender, label
 from harness.environments import Interpreter
 from harness.jobs import job, tpch_job_query, trades_job_query
@@ -28,6 +29,7 @@ class Settings:
     work_dir: Path  # answers and logs go under it
     interpreters: dict[str, Interpreter]
     odbc: tuple[dict[str, str], str] | str  # (environment, connection string), or why there is none
+    keep_answers: bool = False  # keep the Arrow files of the answers once compared
 
 
 def _unavailable(contender: Contender, settings: Settings) -> str | None:
@@ -79,6 +81,7 @@ def run_trades(
             job_queries = [trades_job_query(q, kind, url, table, contender.key, odbc) for q in queries]
             _merge(results, contender.key, _run(contender, kind, job_queries, settings, step))
     check_answers(results, REFERENCES["trades"])
+    _forget_answers(settings, f"trades-{kind}")
     return results
 
 
@@ -94,7 +97,14 @@ def run_tpch(
             options = {"parquet": files} if contender.key == "duckdb" else {}
             _merge(results, contender.key, _run(contender, "postgres", job_queries, settings, step, **options))
     check_answers(results, REFERENCES["tpch"])
+    _forget_answers(settings, "tpch-postgres")
     return results
+
+
+def _forget_answers(settings: Settings, family_kind: str) -> None:
+    """Remove the compared answers (a 24-month scan is gigabytes across contenders) unless asked to keep them."""
+    if not settings.keep_answers:
+        shutil.rmtree(settings.work_dir / "answers" / family_kind, ignore_errors=True)
 
 
 def check_answers(results: Results, preference: tuple[str, ...]) -> None:
@@ -104,14 +114,15 @@ def check_answers(results: Results, preference: tuple[str, ...]) -> None:
         if reference_key is None:
             continue
         reference = pl.read_ipc(outcomes[reference_key].answer)
+        prepared = comparable(reference)
         outcomes[reference_key].compared = True
         for key, outcome in outcomes.items():
             if key == reference_key or outcome.answer is None:
                 continue
             answer = pl.read_ipc(outcome.answer)
-            outcome.difference = difference(answer, reference)
+            outcome.difference = difference(answer, reference, prepared=prepared)
             outcome.compared = True
             if outcome.difference:
                 print(f"!! ANSWER DIFFERS: {name}, {key}: {outcome.difference} (reference: {reference_key})", file=sys.stderr)
             del answer
-        del reference
+        del reference, prepared
