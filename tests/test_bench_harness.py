@@ -90,7 +90,7 @@ def test_child_lines_become_outcomes(tmp_path: Path) -> None:
     )
     assert outcome.median == pytest.approx(0.15)
     assert outcome.answer == tmp_path / "scan_01m.arrow"
-    assert peak_cell(outcome) == "300 (+50)"
+    assert peak_cell(outcome) == "300"
 
 
 @pytest.mark.parametrize("dialect", ["postgres", "mysql", "sqlite"])

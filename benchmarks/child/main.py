@@ -2,7 +2,7 @@
 
 Run by the harness with the contender's own interpreter (piot's venv, or the venvs of
 polars-io-tools and Daft), so it imports only the standard library and that contender's libraries.
-For each query: the resident high-water mark is reset, one warm-up run and ``repeat`` timed runs
+For each query: one warm-up run, the resident high-water mark is reset, ``repeat`` timed runs
 follow, the peak is read, and the last answer is written as Arrow IPC to ``out_dir/<query>.arrow``
 for the parent to compare. A query that fails is reported with its error; the next one still runs.
 Contenders on Ray get a local Ray of their own (``num_cpus`` of the job), shut down at the end.
@@ -65,13 +65,18 @@ def run_job(job: dict[str, Any]) -> None:
         return
     try:
         for query in job["queries"]:
-            exact_peak = reset_peak()
-            before = resident_mib()
+            peak_state: dict[str, Any] = {}
+
+            def warm(state: dict[str, Any] = peak_state) -> None:
+                getattr(runner, "reset_peak", lambda: None)()
+                state["exact"] = reset_peak()
+                state["before"] = resident_mib()
+
             try:
-                seconds, answer = measure(runner.prepare(query), int(job["repeat"]))
+                seconds, answer = measure(runner.prepare(query), int(job["repeat"]), warm)
                 override = runner.peak_override()
                 peak = override if override is not None else peak_mib()
-                base = 0.0 if override is not None else before
+                base = 0.0 if override is not None else peak_state.get("before")
                 rows = write_answer(answer, out_dir / f"{query['name']}.arrow")
             except (KeyboardInterrupt, SystemExit):
                 raise
@@ -83,7 +88,7 @@ def run_job(job: dict[str, Any]) -> None:
                 seconds=seconds,
                 peak_mib=round(peak, 1),
                 base_mib=None if base is None else round(base, 1),
-                peak_exact=exact_peak,
+                peak_exact=peak_state.get("exact", False),
                 rows=rows,
             )
     finally:

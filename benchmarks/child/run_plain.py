@@ -79,6 +79,10 @@ class Runner:
                 self.duck.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{path}')")
         return lambda: self.duck.sql(query["sql"]).pl()
 
+    def reset_peak(self) -> None:
+        """Forget psql's peak so far (called after the warm-up run)."""
+        self.copy_peak_mib = 0.0
+
     def peak_override(self) -> float | None:
         """For ``copy`` the peak is psql's, not this process's."""
         if self.name != "copy":

@@ -29,7 +29,7 @@ class Outcome:
 
     seconds: list[float] | None = None
     peak_mib: float | None = None
-    base_mib: float | None = None  # resident before the query (0 where the peak is another process's)
+    base_mib: float | None = None  # resident before the timed runs (0 where the peak is another process's)
     peak_exact: bool = True
     rows: int | None = None
     answer: Path | None = None

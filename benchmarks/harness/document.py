@@ -31,9 +31,9 @@ How each contender answers (every one in a process of its own, warm: one run bef
   must transfer, at the protocol's limit (psql's start, about 10 ms, included; its peak is psql's).
 - **DuckDB in memory**: DuckDB over the same TPC-H data loaded into memory from Parquet: a floor.
 
-Driver peak is the contender process's resident high-water mark during that query, in MiB (reset
-before the query; Ray workers and database servers are not counted), and in brackets how far it rose
-above what the process held before the query. Answers are compared after sorting, with
+Driver peak is the contender process's resident high-water mark over the query's timed runs, in MiB
+(reset after the warm-up run, so it counts what the process holds anyway, its imports and Ray's
+driver, plus what the query needs; Ray workers and database servers are not counted). Answers are compared after sorting, with
 numbers as Float64 to a relative 1e-6 and text right-trimmed; **≠** marks an answer that differs."""
 
 

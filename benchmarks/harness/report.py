@@ -61,19 +61,14 @@ def time_cell(outcome: Outcome | None, base: float | None) -> str:
 
 
 def peak_cell(outcome: Outcome | None) -> str:
-    """The driver's peak resident MiB and its rise during the query (``*``: the whole process's peak).
+    """The driver's peak resident MiB over the timed runs (``*``: the whole process's peak).
 
-    >>> peak_cell(Outcome(seconds=[1.0], peak_mib=812.44, base_mib=300.0))
-    '812 (+512)'
-    >>> peak_cell(Outcome(seconds=[1.0], peak_mib=90.0, peak_exact=False)), peak_cell(Outcome(seconds=[1.0], peak_mib=14.2, base_mib=0.0))
-    ('90*', '14')
+    >>> peak_cell(Outcome(seconds=[1.0], peak_mib=812.44)), peak_cell(Outcome(seconds=[1.0], peak_mib=90.0, peak_exact=False))
+    ('812', '90*')
     """
     if outcome is None or outcome.peak_mib is None or outcome.median is None:
         return "–"
-    shown = f"{outcome.peak_mib:.0f}"
-    if outcome.base_mib:
-        shown += f" (+{outcome.peak_mib - outcome.base_mib:.0f})"
-    return shown + ("" if outcome.peak_exact else "*")
+    return f"{outcome.peak_mib:.0f}" + ("" if outcome.peak_exact else "*")
 
 
 def time_table(results: Results, queries: Sequence[tuple[str, str]], columns: Sequence[tuple[str, str]], baseline: str) -> str:
@@ -89,7 +84,7 @@ def time_table(results: Results, queries: Sequence[tuple[str, str]], columns: Se
 def peak_table(results: Results, queries: Sequence[tuple[str, str]], columns: Sequence[tuple[str, str]]) -> str:
     """The driver peak (MiB) of every contender on every query."""
     rows = [[title, *(peak_cell(results.get(name, {}).get(key)) for key, _ in columns)] for name, title in queries]
-    return markdown_table(["driver peak MiB (+ rise)", *(heading for _, heading in columns)], rows)
+    return markdown_table(["driver peak, MiB", *(heading for _, heading in columns)], rows)
 
 
 def total_row(results: Results, names: Sequence[str], columns: Sequence[tuple[str, str]], baseline: str) -> list[str]:
