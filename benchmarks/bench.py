@@ -50,7 +50,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per query after one warm-up (default 3)")
     parser.add_argument("--only", default="all", help="queries: names, patterns or groups (trades, range, tpch), comma-separated")
-    parser.add_argument("--contenders", default="all", help="contender keys, comma-separated (default all)")
+    parser.add_argument(
+        "--contenders", default="all", help="contender keys, comma-separated; all (default: all but pit_ray) or every"
+    )
     parser.add_argument("--sources", default=",".join(ALL_KINDS), help="databases for the trades queries (default all three)")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--mysql-url", default="mysql://root@127.0.0.1:3306/test", help="MariaDB (database bench is made there)")
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.dry_run:
         return
     interpreters = venvs_for(contenders, not args.no_install)
-    odbc = odbc_environment(args.pg_url, args.data_dir / "odbc") if any(c.key == "pit" for c in contenders) else "not needed"
+    odbc = odbc_environment(args.pg_url, args.data_dir / "odbc") if any(c.venv == "pit" for c in contenders) else "not needed"
     if trades:
         data_trades.ensure_trades(args.rows, sources, args.data_dir, kinds)
     parquet, lineitem = data_tpch.ensure_tpch(args.scale, args.pg_url, args.data_dir) if tpch else (None, None)

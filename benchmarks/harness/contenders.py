@@ -29,6 +29,7 @@ class Contender:
         kinds: the database kinds it reads.
         families: ``trades`` and/or ``tpch``.
         options: passed to the runner.
+        default: run unless named (``--contenders all``); the others only when named or with ``every``.
     """
 
     key: str
@@ -39,6 +40,7 @@ class Contender:
     kinds: tuple[str, ...]
     families: tuple[str, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    default: bool = True
 
 
 CONTENDERS = (
@@ -46,7 +48,18 @@ CONTENDERS = (
     Contender("piot_sql", "piot_sql", "piot SQL", "main", True, ALL_KINDS, ("trades", "tpch")),
     Contender("piot_sql_unsplit", "piot_sql", "piot SQL, unsplit", "main", True, ("postgres",), ("tpch",), {"split": False}),
     Contender("piot_polars", "piot_polars", "piot Polars API", "main", True, ALL_KINDS, ("trades",)),
-    Contender("pit", "pit", "polars-io-tools 0.2.6 (ODBC)", "pit", True, ("postgres",), ("trades",)),
+    Contender("pit", "pit", "polars-io-tools 0.2.6 (ODBC)", "pit", False, ("postgres",), ("trades",), {"mode": "partitions"}),
+    Contender(
+        "pit_ray",
+        "pit_ray",
+        "polars-io-tools 0.2.6 execute_on_ray",
+        "pit",
+        True,
+        ("postgres",),
+        ("trades",),
+        {"mode": "ray"},
+        default=False,
+    ),
     Contender("daft", "daft", "Daft read_sql on Ray", "daft", True, ALL_KINDS, ("trades",)),
     Contender("source", "source", "{db} runs the query", "main", False, ALL_KINDS, ("trades", "tpch")),
     Contender("copy", "copy", "binary COPY (transfer limit)", "main", False, ("postgres",), ("trades",)),
@@ -73,11 +86,15 @@ def label(contender: Contender, kind: str) -> str:
 
 
 def selected(keys: str) -> list[Contender]:
-    """The contenders ``--contenders`` names (``all``, or keys separated by commas).
+    """The contenders ``--contenders`` names: ``all`` (the default ones), ``every``, or keys separated by commas.
 
     >>> [c.key for c in selected("pit,copy")]
     ['pit', 'copy']
+    >>> "pit_ray" in [c.key for c in selected("all")], "pit_ray" in [c.key for c in selected("every")]
+    (False, True)
     """
     if keys == "all":
+        return [c for c in CONTENDERS if c.default]
+    if keys == "every":
         return list(CONTENDERS)
     return [by_key(key.strip()) for key in keys.split(",") if key.strip()]

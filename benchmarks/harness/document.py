@@ -20,9 +20,13 @@ How each contender answers (every one in a process of its own, warm: one run bef
 - **piot Polars API**: `piot.scan_db(all columns)`, then `.piot.execute_on_ray(date_column="trade_date",
   time_unit=...)`, the window filtered after it, the shape finished in Polars: the same code as
   polars-io-tools gets.
-- **polars-io-tools 0.2.6 (ODBC)**: the same frame code through its `scan_db` (PostgreSQL's ODBC driver;
-  in its own virtualenv). Filtered before `execute_on_ray`, 0.2.6 raises "Could not derive partitions"
-  on a Date column, so the filter comes after it.
+- **polars-io-tools 0.2.6 (ODBC)**: its `scan_db` through PostgreSQL's ODBC driver (in its own
+  virtualenv) with `partitions=by_time("trade_date", "1mo")` (`"1d"` for the daily query): one query
+  per period with its bounds, read in threads of the process, no Ray; `max_text_size=255` for
+  arrow-odbc (psqlODBC declares TEXT 8,190 bytes wide). Its `execute_on_ray` is the opt-in contender
+  `pit_ray` (`--contenders every`): filtered before it, 0.2.6 raises "Could not derive partitions" on
+  a Date column, and filtered after it every task reads the whole window, so its rows read grow with
+  the square of the range.
 - **Daft read_sql on Ray**: `daft.read_sql(window, url, partition_col="trade_date", num_partitions=<periods>)`
   (`trade_id` on SQLite, whose dates are text), the shape finished by Daft, in its own virtualenv
   (Daft pins an older Ray and pyarrow).

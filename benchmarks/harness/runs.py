@@ -37,7 +37,7 @@ def _unavailable(contender: Contender, settings: Settings) -> str | None:
     interpreter = settings.interpreters.get(contender.venv)
     if interpreter is None or interpreter.python is None:
         return f"not installed here: {interpreter.problem if interpreter else 'no interpreter'}"
-    if contender.key == "pit" and isinstance(settings.odbc, str):
+    if contender.venv == "pit" and isinstance(settings.odbc, str):
         return f"no ODBC here: {settings.odbc}"
     return None
 
@@ -52,7 +52,7 @@ def _run(
         return {q["name"]: Outcome(error=problem) for q in queries}
     interpreter = settings.interpreters[contender.venv].python
     assert interpreter is not None
-    env = settings.odbc[0] if contender.key == "pit" and not isinstance(settings.odbc, str) else {}
+    env = settings.odbc[0] if contender.venv == "pit" and not isinstance(settings.odbc, str) else {}
     out_dir = settings.work_dir / "answers" / f"{queries[0]['family']}-{kind}" / contender.key
     the_job = job(contender, queries, settings.repeat, out_dir, settings.num_cpus, **options)
     log = settings.work_dir / "logs" / f"{queries[0]['family']}-{kind}-{contender.key}.log"
