@@ -5,7 +5,7 @@ literal typed keeps that meaning in every source and in the merge. Against a TIM
 column every time constant becomes an instant with an explicit offset, and an instant
 compared with a DATE/TIMESTAMP column becomes wall time in the planning zone (see
 :func:`piot.sql.timefold.column_literal`). A column of a derived table or CTE has the type of the
-catalog column it passes on (or of its cast to a time type), as has an explicit cast to one.
+catalog column it passes on (or its cast to a time type, or its MIN/MAX), as has an explicit cast to one.
 
 Example:
     >>> import sqlglot
@@ -98,7 +98,8 @@ def _type_through_scopes(scope: Scope, column: exp.Column, column_type: ColumnTy
     """The SQL type of the catalog column (or time cast) that ``column`` reads, through derived tables and CTEs.
 
     A derived table's column has a type here when it is a catalog column, a column of another
-    such table, or a cast to a time type; a set operation's when every branch agrees.
+    such table, a cast to a time type or the MIN/MAX of one of these; a set operation's when every
+    branch agrees.
     """
     source = scope.sources.get(column.table)
     if isinstance(source, exp.Table):
@@ -118,6 +119,8 @@ def _output_type(scope: Scope, index: int, column_type: ColumnTypeOf, depth: int
     if not isinstance(scope.expression, exp.Select) or index >= len(scope.expression.selects):
         return None
     projection = scope.expression.selects[index].unalias()
+    if isinstance(projection, (exp.Min, exp.Max)) and not projection.expressions:  # the first or last value is one of them
+        projection = projection.this
     if isinstance(projection, exp.Cast):
         return _cast_type(projection)
     if isinstance(projection, exp.Column):
