@@ -156,24 +156,42 @@ def _scan_name(existing: str, number: int) -> str:
 # -- 2. merging, with what sqlglot does not check held back ------------------------------------------------------
 def _unmergeable(query: exp.Query) -> list[exp.Select]:
     """The SELECTs of derived tables and CTEs whose merge would change the answer, in ways sqlglot does not check."""
-    held: list[exp.Select] = []
     scopes = traverse_scope(query)
-    for scope in scopes:
-        nullable = nullable_aliases(scope.expression)
-        for alias, (_, source) in scope.selected_sources.items():
-            if not isinstance(source, Scope) or not isinstance(source.expression, exp.Select):
-                continue
-            inner = source.expression
-            computed = {s.alias_or_name for s in inner.selects if not isinstance(s.unalias(), exp.Column)}
-            correlated = {
-                c.name for s in scopes if s is not scope and _within(s, scope) for c in s.external_columns if c.table == alias
-            }
-            if inner.find(*_VOLATILE) or (computed and alias in nullable) or computed & correlated:
-                held.append(inner)
-    return held
+    return [
+        source.expression
+        for scope in scopes
+        for alias, (_, source) in scope.selected_sources.items()
+        if isinstance(source, Scope)
+        and isinstance(source.expression, exp.Select)
+        and _merge_changes(scope, alias, source, scopes)
+    ]
+
+
+def _merge_changes(outer: Scope, alias: str, inner: Scope, scopes: Sequence[Scope]) -> bool:
+    """Whether merging ``inner`` (read as ``alias`` by ``outer``) would change the answer.
+
+    - a volatile function would run once per use instead of once per row;
+    - on the NULL-padded side of an outer join, a computed column would no longer be NULL on padding;
+    - a correlated subquery comparing a computed column could no longer be decorrelated;
+    - a correlated subquery naming one of its own tables like a table of ``inner`` would read its
+      own table where it read ``inner``'s (sqlglot renames only the clashes within ``outer``).
+    """
+    select = inner.expression
+    if select.find(*_VOLATILE):
+        return True
+    computed = {s.alias_or_name for s in select.selects if not isinstance(s.unalias(), exp.Column)}
+    if computed and alias in nullable_aliases(outer.expression):
+        return True
+    nested = [s for s in scopes if _within(s, outer) and s is not inner and not _within(s, inner)]
+    correlated = {c.name for s in nested for c in s.external_columns if c.table == alias}
+    if computed & correlated:
+        return True
+    inner_names = {name for s in scopes if s is inner or _within(s, inner) for name in s.selected_sources}
+    return bool(correlated) and any(inner_names & set(s.selected_sources) for s in nested)
 
 
 def _within(inner: Scope, outer: Scope) -> bool:
+    """Whether ``inner`` is nested (at any depth) inside ``outer``."""
     scope: Scope | None = inner.parent
     while scope is not None:
         if scope is outer:

@@ -119,6 +119,12 @@ SPLIT_CASES = [
         (("2024-01-01", "2024-02-29"),),
     ),
     Case(
+        "correlated_subquery_naming_its_table_alike",
+        "SELECT s.trade_id, s.symbol FROM (SELECT * FROM {trades} AS tr) s WHERE s.trade_date BETWEEN '2024-03-01' AND '2024-04-30' "
+        "AND EXISTS (SELECT 1 FROM {symbols} AS tr WHERE tr.symbol = s.symbol AND tr.sector = 'TECH')",
+        (("2024-03-01", "2024-04-30"),),
+    ),
+    Case(
         "left_join_to_a_derived_table",
         "SELECT y.symbol, y.sector, count(s.trade_id) AS n, max(s.listed) AS listed FROM {symbols} y "
         "LEFT JOIN (SELECT trade_id, symbol, 1 AS listed FROM {trades} WHERE trade_date BETWEEN '2024-01-20' AND '2024-02-29') s "
