@@ -76,7 +76,7 @@ def _type_in_place(scopes: Sequence[Scope], column_type: ColumnTypeOf, zone: dt.
                 _type_operands(column, type_sql, zone)
         for cast in find_all_in_scope(scope.expression, exp.Cast):
             type_sql = _cast_type(cast)
-            if type_sql is not None:
+            if type_sql is not None and cast.find(exp.Column):  # a typed constant types nothing (nor an IN list, once per item)
                 _type_operands(cast, type_sql, zone)
 
 
