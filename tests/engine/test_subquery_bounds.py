@@ -327,3 +327,19 @@ def test_the_wrapper_of_a_bi_tool_plans_like_the_plain_query(
     _, plain = engine.plan(corpus_sqlite.sql(f"SELECT symbol, count(*) AS n FROM {{trades}} WHERE {bounds} GROUP BY symbol"))
     assert [f.sql for f in wrapped.fragments] == [f.sql for f in plain.fragments]
     assert dt.date(2024, 1, 1).isoformat() in wrapped.fragments[0].sql
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT trade_id FROM (SELECT * FROM {trades} LIMIT 5) s\nWHERE s.trade_date > 'garbage'",
+        "SELECT trade_id FROM (SELECT * FROM {trades}) s\nWHERE s.trade_date > 'garbage'",
+    ],
+)
+def test_text_that_is_no_date_beside_a_subquery_column_is_refused_where_written(
+    template: str, corpus_sqlite: CorpusSource, corpus_connect: Callable[..., piot.Connection]
+) -> None:
+    with pytest.raises(piot.DataError) as raised:
+        corpus_connect(corpus_sqlite).engine.plan(corpus_sqlite.sql(template))
+    assert "invalid DATE value 'garbage'" in str(raised.value)
+    assert (raised.value.line, raised.value.col) == (2, 22)
