@@ -12,8 +12,9 @@ of ``t`` would read the table whole. On the qualified tree, in three steps:
    It already refuses LIMIT/OFFSET, DISTINCT, GROUP BY, aggregates, windows under a filter, set
    operations and recursive CTEs; piot also holds back what it does not check: a computed column on
    the NULL-padded side of an outer join (padding must still give NULL), a volatile function
-   (it would run once per use), and a computed column that a correlated subquery compares
-   (the merge decorrelates only ``inner.x = outer.y``).
+   (it would run once per use), a computed column that a correlated subquery compares (the merge
+   decorrelates only ``inner.x = outer.y``), and a subquery correlated with it that names one of
+   its own tables like one of the merged tables (the correlation would read the wrong table).
 3. Into a derived table or CTE that stays (GROUP BY, DISTINCT, ...), each outer conjunct on it
    (WHERE and inner-join ON, never on a NULL-padded side) is copied, written over the inner
    columns: into its WHERE when every column it reads is a grouping key or the SELECT does not
