@@ -392,7 +392,8 @@ PROJECTIONS: list[tuple[str, list[list[str]]]] = [
     ("select name, max(d) from lite.t group by name having sum(qty) > 1", [["name", "d", "qty"]]),
     ("select * from pg.narrow", [["id", "d"]]),
     ("select t.* from pg.narrow t", [["id", "d"]]),
-    ("select count(*) from (select name from pg.t) s", [["name"]]),
+    ("select count(*) from (select name from lite.t) s", [["id"]]),  # merged: counted like a plain table
+    ("select count(*) from (select name from pg.t limit 5) s", [["name"]]),
     ("select a.id, b.name from pg.t a join my.t b on a.qty = b.qty", [["id", "qty"], ["name", "qty"]]),
     ("select id from pg.t t where exists (select 1 from my.t u where u.id = t.id and u.qty > t.qty)", [["id", "qty"], ["id", "qty"]]),
 ]
