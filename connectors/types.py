@@ -115,7 +115,7 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
 def dtype_column_type(dtype: pl.DataType) -> ColumnType | None:
     """The column type of a Polars type (what the planner types a frame's column as), or None for types it has none for.
 
-    >>> dtype_column_type(pl.Datetime("us", "UTC")).sql, column_type(pl.Decimal(10, 2)).sql, column_type(pl.List(pl.Int64))
+    >>> dtype_column_type(pl.Datetime("us", "UTC")).sql, dtype_column_type(pl.Decimal(10, 2)).sql, dtype_column_type(pl.List(pl.Int64))
     ('TIMESTAMPTZ', 'DECIMAL(10, 2)', None)
     """
     if dtype.is_integer():
