@@ -560,6 +560,8 @@ def _bounded_count(node: exp.Limit | exp.Offset | exp.Fetch) -> None:
     'SELECT 1 LIMIT 4294967295'
     """
     key = "count" if isinstance(node, exp.Fetch) else "expression"
+    if isinstance(node, exp.Fetch) and node.args.get(key) is None:
+        node.set(key, exp.Literal.number(1))  # FETCH FIRST ROW ONLY: one row, as PostgreSQL reads it
     count = node.args.get(key)
     number = _integer_constant(count) if count is not None else None
     if number is None:
