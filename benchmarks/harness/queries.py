@@ -133,7 +133,7 @@ def trades_queries() -> list[TradesQuery]:
     """The trades queries, in report order: the range-length scans, one month daily, a year grouped and its top 10.
 
     >>> [q.name for q in trades_queries()]
-    ['scan_01m', 'scan_03m', 'scan_06m', 'scan_12m', 'scan_24m', 'scan_01m_daily', 'group_by_12m', 'top10_12m']
+    ['scan_01m', 'scan_03m', 'scan_06m', 'scan_12m', 'scan_24m', 'scan_01m_daily', 'group_by_12m', 'top10_12m', 'scan_01d']
     """
     scans = [
         TradesQuery(
@@ -146,6 +146,7 @@ def trades_queries() -> list[TradesQuery]:
         TradesQuery("scan_01m_daily", "1-month scan, daily split", "scan", DATA_START, add_months(DATA_START, 1), "daily"),
         TradesQuery("group_by_12m", "year GROUP BY region, symbol", "group_by", *year, "monthly"),
         TradesQuery("top10_12m", "year top 10 by price", "top10", *year, "monthly"),
+        TradesQuery("scan_01d", "a tiny query: one day's rows", "scan", DATA_START, DATA_START + dt.timedelta(days=1), "daily"),
     ]
 
 
