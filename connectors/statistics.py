@@ -79,11 +79,6 @@ class StatisticsCache:
                 self._profiles.popitem(last=False)
         return found
 
-    def forget(self) -> None:
-        """Drop every profile: the next query asks the sources again."""
-        with self._lock:
-            self._profiles.clear()
-
 
 def measure(table: TableInfo, column: str) -> ColumnProfile | None:
     """Ask the source for the profile of ``column`` of ``table``, the cheapest way first (see the module's steps)."""

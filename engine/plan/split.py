@@ -74,7 +74,6 @@ class _Column:
 
     table: TableInfo
     name: str
-    is_date: bool
     aware: bool
     found: Range
 
@@ -121,7 +120,7 @@ def split_scan(
     unit = settings.time_unit or options.time_unit or "auto"
     if unit != "auto" and unit not in UNITS:
         raise ProgrammingError(f"time_unit must be daily, monthly, yearly or auto, not {unit!r}")
-    column = _Column(table, name, types[name].sql == "DATE", types[name].sql == "TIMESTAMPTZ", found)
+    column = _Column(table, name, types[name].sql == "TIMESTAMPTZ", found)
     if found.two_sided:
         return _two_sided(column, unit, options, statistics)
     return _one_sided(column, unit, options, statistics)
