@@ -11,9 +11,10 @@ built from sqlglot ASTs, read-only, and stopped by the server after
 2. PostgreSQL with planner statistics (the table was analysed): the profile is theirs (its
    histogram and most common values); if an index leads with the column, ``MIN`` and ``MAX``
    (two index lookups) replace the statistics' extremes, which are a sample's;
-3. otherwise one count per day (``SELECT day, COUNT(*) ... GROUP BY day``), if the source
-   answers within the timeout with at most :data:`MAX_DAYS` days: exact, and cheap on the
-   tables where it finishes (MariaDB, SQLite, PostgreSQL never analysed);
+3. otherwise, unless the table's row estimate is above :data:`MAX_COUNTED_ROWS`, one count per
+   day (``SELECT day, COUNT(*) ... GROUP BY day``), if the source answers within the timeout
+   with at most :data:`MAX_DAYS` days: exact, and cheap on the tables where it finishes
+   (MariaDB, SQLite, which keeps no estimate, PostgreSQL never analysed);
 4. otherwise, where an index leads with the column, ``MIN`` and ``MAX``, the table's row
    estimate (MariaDB ``TABLE_ROWS``, PostgreSQL ``reltuples``) spread evenly between them;
 5. otherwise no profile: the planner does without (a one-sided bound reads its table whole).
@@ -47,6 +48,8 @@ STATISTICS_SECONDS = 2.0
 PROFILE_SECONDS = 60.0
 #: a count per day with more days than this is not used (the table spans centuries day by day).
 MAX_DAYS = 100_000
+#: tables estimated to hold more rows than this are not counted per day (the count would read them all).
+MAX_COUNTED_ROWS = 2_000_000
 #: profiles kept per connection (least recently used dropped first).
 MAX_CACHED = 256
 
@@ -98,7 +101,7 @@ def measure(table: TableInfo, column: str) -> ColumnProfile | None:
             return planner
         span = _span(table, column)
         return planner.with_span(span[0], span[1], "MIN/MAX by index") if span is not None else planner
-    counted = _day_counts(table, column)
+    counted = _day_counts(table, column) if estimate is None or estimate <= MAX_COUNTED_ROWS else None
     if counted is not None:
         return counted
     if not indexed:

@@ -26,6 +26,7 @@ import sqlglot
 from corpus_data import KIND_PARAMS, Answer, answer_from_arrow, answer_from_rows, assert_same, run_cli
 
 import piot
+import piot.connectors.statistics as statistics_module
 
 TABLE = "piot_open_bounds"
 Row = tuple[int, "dt.date | None", "dt.datetime | None"]
@@ -283,3 +284,17 @@ def test_a_row_written_past_the_largest_value_seen_is_read(
         answer = _answer(connection, sql)
         assert late_id in {row[0] for row in answer.rows}, f"the row added beyond the statistics is missing on {kind}"
         assert_same(answer, late_stand.oracle(template), f"after on {kind}")
+
+
+@pytest.mark.parametrize("kind", [p for p in KIND_PARAMS if p.id == "mysql"])
+def test_a_table_too_big_to_count_is_closed_by_its_index(
+    kind: str, skewed: Stand, monkeypatch: pytest.MonkeyPatch, ray_session: None
+) -> None:
+    """Past MAX_COUNTED_ROWS (made tiny here) MariaDB's days are not counted: MIN/MAX by index and TABLE_ROWS spread evenly."""
+    monkeypatch.setattr(statistics_module, "MAX_COUNTED_ROWS", 10)
+    template = "SELECT id, d FROM {t} WHERE d >= '2023-06-01'"
+    with piot.connect(skewed.catalog(), fragment_rows=50) as connection:
+        fragments = _fragments(connection, skewed.piot_sql(template))
+        assert len(fragments) > 1 and fragments[-1][3] is None
+        assert "(MIN/MAX by index, the table's row estimate spread evenly)" in fragments[0][5], fragments[0][5]
+        assert_same(_answer(connection, skewed.piot_sql(template)), skewed.oracle(template), "counted by index on mysql")
