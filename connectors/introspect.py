@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from piot.connectors.catalog import Catalog, Source, TableSettings
 from piot.connectors.kind_sql import CatalogQuery
+from piot.connectors.limits import current_control
 from piot.connectors.read import read_arrow
 from piot.connectors.types import ColumnType
 from piot.errors import NotSupportedError, OperationalError, ProgrammingError
@@ -129,20 +130,46 @@ def check_source_sql(source: Source, query: exp.Expression) -> None:
 
 
 def _rows(source: Source, query: CatalogQuery) -> list[tuple[object, ...]]:
+    return catalog_rows(source, query)[1]
+
+
+def catalog_rows(source: Source, query: CatalogQuery) -> tuple[list[str], list[tuple[object, ...]]]:
+    """The column names and rows of a catalog (or statistics) statement, read the way the source's kind reads its catalog.
+
+    Honours the current query's :class:`~piot.connectors.limits.ReadControl` (its deadline and cancel check).
+    """
     if source.kind.catalog_driver == "sqlite3":
         return _sqlite_rows(source, query)
     table = read_arrow(source, query.sql)
-    return list(zip(*(column.to_pylist() for column in table.columns)))
+    return list(table.column_names), list(zip(*(column.to_pylist() for column in table.columns)))
 
 
-def _sqlite_rows(source: Source, query: CatalogQuery) -> list[tuple[object, ...]]:
+#: SQLite virtual machine steps between two looks at the deadline and cancel check.
+_SQLITE_STEPS = 10_000
+
+
+def _sqlite_rows(source: Source, query: CatalogQuery) -> tuple[list[str], list[tuple[object, ...]]]:
     path = source.url.split("://", 1)[1]
+    control = current_control()
     failure: str | None = None
+
+    def stop() -> int:  # a non-zero answer interrupts the statement
+        remaining = control.remaining()
+        return int(control.cancelled() or (remaining is not None and remaining <= 0))
+
     try:
         with contextlib.closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)) as handle:
-            return handle.execute(query.sql, query.parameters).fetchall()
+            handle.set_progress_handler(stop, _SQLITE_STEPS)
+            cursor = handle.execute(query.sql, query.parameters)
+            rows = cursor.fetchall()
+            return [d[0] for d in cursor.description or ()], rows
     except sqlite3.Error as e:
-        failure = source.redact(str(e))
+        if control.cancelled():
+            failure = "query cancelled"
+        elif stop():
+            failure = "the read ran past its deadline" if control.query_timeout is None else f"query timeout of {control.query_timeout:g} s exceeded"
+        else:
+            failure = source.redact(str(e))
     # raised after the except block, so that it chains nothing (as connectorx reads do)
     raise OperationalError(f"source {source.name!r}: {failure}", source=source.name)
 

@@ -13,8 +13,11 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+from sqlglot import exp
 
 from piot.connectors.types import ColumnType
 
@@ -62,6 +65,33 @@ class KindSql(Protocol):
     def session_statements(self) -> tuple[str, ...]:
         """Fixed statements connectorx runs on each session before the query (no user text in them)."""
         ...
+
+    def statistics_query(self, schema: str | None, table: str, column: str) -> CatalogQuery | None:
+        """What the source keeps about ``column`` without reading the table: at most one row.
+
+        Its columns, where the kind has them: ``indexed`` (an index leads with the column, so
+        ``MIN``/``MAX`` of it are index lookups), ``row_count`` (the table's row estimate;
+        negative or NULL when unknown) and PostgreSQL's ``null_frac``, ``histogram``,
+        ``common_values`` and ``common_freqs`` (its planner statistics, arrays as text).
+        None if no such name can exist.
+        """
+        ...
+
+
+def bind_names(template: exp.Expression, values: Mapping[str, exp.Expression]) -> exp.Expression:
+    """A copy of ``template`` with each ``:name`` placeholder replaced by the expression ``values`` gives for it.
+
+    >>> import sqlglot
+    >>> bind_names(sqlglot.parse_one("SELECT 1 FROM t WHERE a = :x"), {"x": exp.Literal.string("q")}).sql()
+    "SELECT 1 FROM t WHERE a = 'q'"
+    """
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name in values:
+            return values[node.name].copy()
+        return node
+
+    return template.transform(bind, copy=True)
 
 
 def hex_of(value: str) -> str:

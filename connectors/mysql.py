@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from piot.connectors.kind_sql import CatalogQuery, hex_of
+from piot.connectors.kind_sql import CatalogQuery, bind_names, hex_of
 from piot.connectors.types import ColumnType, declared_type
 
 DIALECT = "mysql"
@@ -33,6 +33,13 @@ SYSTEM_SCHEMAS = frozenset({"mysql", "information_schema", "performance_schema",
 
 _COLUMNS = sqlglot.parse_one(
     "SELECT column_name AS name, column_type AS type FROM information_schema.columns ORDER BY ordinal_position",
+    read=DIALECT,
+)
+_STATISTICS = sqlglot.parse_one(
+    "SELECT CAST(t.table_rows AS BIGINT) AS row_count, EXISTS (SELECT 1 FROM information_schema.statistics AS s "
+    "WHERE s.table_schema = t.table_schema AND s.table_name = t.table_name AND s.column_name = :column_name "
+    "AND s.seq_in_index = 1) AS indexed FROM information_schema.tables AS t "
+    "WHERE t.table_schema = :schema_name AND t.table_name = :table_name",
     read=DIALECT,
 )
 _TABLES = sqlglot.parse_one(
@@ -101,6 +108,21 @@ class MysqlSql:
         (sqlglot writes ``SET TRANSACTION``, which lasts one transaction only; the text is fixed.)
         """
         return (READ_ONLY_SESSION,)
+
+    def statistics_query(self, schema: str | None, table: str, column: str) -> CatalogQuery | None:
+        """The table's row estimate (``TABLE_ROWS``, rough for InnoDB) and whether an index leads with the column.
+
+        >>> MysqlSql().statistics_query(None, "t", "d").sql.endswith("t.table_schema = DATABASE() AND t.table_name = _utf8mb4 x'74'")
+        True
+        """
+        if not can_name(table) or not can_name(column) or (schema is not None and not can_name(schema)):
+            return None
+        values = {
+            "schema_name": exp.func("DATABASE") if schema is None else text_value(schema),
+            "table_name": text_value(table),
+            "column_name": text_value(column),
+        }
+        return CatalogQuery(bind_names(_STATISTICS, values).sql(dialect=DIALECT))
 
 
 SQL = MysqlSql()

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import sqlglot
 from sqlglot import exp
 
-from piot.connectors.kind_sql import CatalogQuery, hex_of
+from piot.connectors.kind_sql import CatalogQuery, bind_names, hex_of
 from piot.connectors.types import ColumnType, declared_type
 
 DIALECT = "postgres"
@@ -37,6 +37,17 @@ _COLUMNS = sqlglot.parse_one(
     "SELECT column_name AS name, CASE WHEN numeric_precision IS NOT NULL AND data_type IN ('numeric', 'decimal') "
     "THEN data_type || '(' || numeric_precision || ',' || COALESCE(numeric_scale, 0) || ')' ELSE data_type END AS type "
     "FROM information_schema.columns ORDER BY ordinal_position",
+    read=DIALECT,
+)
+_STATISTICS = sqlglot.parse_one(
+    "SELECT CAST(c.reltuples AS DOUBLE PRECISION) AS row_count, "
+    "EXISTS (SELECT 1 FROM pg_index AS i JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+    "WHERE i.indrelid = c.oid AND a.attname = :column_name) AS indexed, "
+    "CAST(s.null_frac AS DOUBLE PRECISION) AS null_frac, CAST(s.histogram_bounds AS TEXT) AS histogram, "
+    "CAST(s.most_common_vals AS TEXT) AS common_values, CAST(s.most_common_freqs AS TEXT) AS common_freqs "
+    "FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_stats AS s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = :column_name "
+    "WHERE n.nspname = :schema_name AND c.relname = :table_name ORDER BY s.inherited DESC NULLS LAST LIMIT 1",
     read=DIALECT,
 )
 _TABLES = sqlglot.parse_one(
@@ -115,6 +126,18 @@ class PostgresSql:
     def session_statements(self) -> tuple[str, ...]:
         """None: the URL's options make the session read-only."""
         return ()
+
+    def statistics_query(self, schema: str | None, table: str, column: str) -> CatalogQuery | None:
+        """The table's row estimate (``pg_class.reltuples``), whether an index leads with the column, and its ``pg_stats``.
+
+        >>> "a.attname = CONVERT_FROM(DECODE('64', 'hex'), 'UTF8')" in PostgresSql().statistics_query(None, "t", "d").sql
+        True
+        """
+        schema = schema or DEFAULT_SCHEMA
+        if "\x00" in schema + table + column:
+            return None
+        values = {"schema_name": schema, "table_name": table, "column_name": column}
+        return CatalogQuery(bind_names(_STATISTICS, {k: text_value(v) for k, v in values.items()}).sql(dialect=DIALECT))
 
 
 SQL = PostgresSql()

@@ -23,6 +23,11 @@ from piot.connectors.types import ColumnType, declared_type
 DIALECT = "sqlite"
 
 _COLUMNS = exp.select("name", "type").from_(exp.Table(this=exp.Anonymous(this="PRAGMA_TABLE_INFO", expressions=[exp.Placeholder()])))
+_INDEXED = sqlglot.parse_one(
+    "SELECT EXISTS (SELECT 1 FROM pragma_index_list(?) AS l, pragma_index_info(l.name) AS i "
+    "WHERE i.seqno = 0 AND i.name = ? COLLATE NOCASE) AS indexed",
+    read=DIALECT,
+)
 _TABLES = sqlglot.parse_one("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name", read=DIALECT)
 
 
@@ -66,6 +71,14 @@ class SqliteSql:
     def session_statements(self) -> tuple[str, ...]:
         """None: connectorx runs no statement before a SQLite query."""
         return ()
+
+    def statistics_query(self, schema: str | None, table: str, column: str) -> CatalogQuery | None:
+        """Whether an index leads with the column (SQLite keeps no row estimate without ``ANALYZE``), names bound as parameters.
+
+        >>> SqliteSql().statistics_query(None, "t", "d").parameters
+        ('t', 'd')
+        """
+        return CatalogQuery(_INDEXED.sql(dialect=DIALECT), (table, column))
 
 
 SQL = SqliteSql()

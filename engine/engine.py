@@ -19,6 +19,7 @@ from piot.errors import ProgrammingError
 from piot.merge.finish import concat_fragments, run_merge
 from piot.plan.periods import MAX_PERIODS
 from piot.plan.planner import Plan, PlanOptions, plan_statement
+from piot.plan.sizing import TARGET_ROWS
 from piot.run.execute import RETURN_FORMATS, Progress, execute_scans
 from piot.run.measures import RunMeasures
 from piot.run.runtime import check_feasible, ensure_ray
@@ -42,6 +43,8 @@ class EngineOptions:
     max_fragments: int = MAX_PERIODS
     query_timeout: float | None = None
     memory_budget: int | None = DEFAULT_MEMORY_BUDGET
+    fragment_rows: int = TARGET_ROWS
+    min_fragments: int = 1
 
     def __post_init__(self) -> None:
         zone_for(self.timezone)  # an unknown zone is refused when connecting
@@ -53,8 +56,10 @@ class EngineOptions:
             raise ProgrammingError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {self.time_unit!r}")
         if self.return_as not in RETURN_FORMATS:
             raise ProgrammingError(f"return_as must be one of {', '.join(RETURN_FORMATS)}, not {self.return_as!r}")
-        if not isinstance(self.max_fragments, int) or isinstance(self.max_fragments, bool) or self.max_fragments < 1:
-            raise ProgrammingError(f"max_fragments must be a positive integer, not {self.max_fragments!r}")
+        for name in ("max_fragments", "fragment_rows", "min_fragments"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ProgrammingError(f"{name} must be a positive integer, not {value!r}")
         if self.memory_budget is not None and (not isinstance(self.memory_budget, int) or isinstance(self.memory_budget, bool) or self.memory_budget < 0):
             raise ProgrammingError(f"memory_budget must be a number of bytes (0 or more) or None, not {self.memory_budget!r}")
         if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
@@ -77,7 +82,7 @@ class Engine:
     def plan(
         self, sql: str, parameters: Sequence[Any] | None = None, *, now: dt.datetime | None = None
     ) -> tuple[Statement, Plan]:
-        """Parse and plan ``sql``; touches sources only to learn table columns (once per table).
+        """Parse and plan ``sql``; touches sources only to learn table columns and where a date column's rows are (cached).
 
         ``now`` is the instant ``NOW()`` and ``CURRENT_DATE`` are folded to (default: the clock).
         """
@@ -85,9 +90,14 @@ class Engine:
         try:
             statement = parse_statement(sql, dialect=options.dialect, parameters=parameters, now=now, timezone=options.timezone)
             plan_options = PlanOptions(
-                time_unit=options.time_unit, split=options.split, timezone=options.timezone, max_periods=options.max_fragments
+                time_unit=options.time_unit,
+                split=options.split,
+                timezone=options.timezone,
+                max_periods=options.max_fragments,
+                fragment_rows=options.fragment_rows,
+                min_fragments=options.min_fragments,
             )
-            return statement, plan_statement(statement, self.schemas, plan_options, self.statistics.first_row)
+            return statement, plan_statement(statement, self.schemas, plan_options, self.statistics)
         except RecursionError:
             raise ProgrammingError("query nested too deeply: write it with fewer nested expressions or subqueries") from None
 

@@ -42,6 +42,7 @@ from piot.errors import (  # the PEP 249 exceptions are attributes of this modul
 )  # fmt: skip
 from piot.plan.periods import MAX_PERIODS
 from piot.run.spill import DEFAULT_MEMORY_BUDGET
+from piot.plan.sizing import TARGET_ROWS
 
 __all__ = [
     # globals
@@ -197,6 +198,8 @@ def connect(
     max_fragments: int = MAX_PERIODS,
     query_timeout: float | None = None,
     memory_budget: int | None = DEFAULT_MEMORY_BUDGET,
+    fragment_rows: int = TARGET_ROWS,
+    min_fragments: int = 1,
 ) -> Connection:
     """Open a connection on a catalog (a TOML path or a dict).
 
@@ -216,6 +219,9 @@ def connect(
             columns are cut in: an IANA name (``Europe/Berlin``), ``UTC`` or an offset (``+05:30``).
         max_fragments: the most fragments one table reference is cut into; a range that
             would need more is closed to where the rows are, then split coarser.
+        fragment_rows: the rows an ``auto`` fragment aims at, where the source estimates
+            how many rows each period holds (see README, "How a query is split").
+        min_fragments: ``auto`` makes at least this many fragments where the rows allow.
         query_timeout: seconds a query may run, planning included; past it the query fails
             with OperationalError and its fragments stop (None or 0: no limit). A source's
             own ``query_timeout`` in the catalog bounds each of its reads too.
@@ -235,5 +241,7 @@ def connect(
         max_fragments=max_fragments,
         query_timeout=query_timeout,
         memory_budget=memory_budget,
+        fragment_rows=fragment_rows,
+        min_fragments=min_fragments,
     )
     return Connection(Engine(catalog, options))

@@ -146,7 +146,12 @@ def _seconds(value: float | None) -> float | None:
 
 def _period_texts(fragment: Fragment) -> tuple[str | None, str | None]:
     period = fragment.period
-    return (_edge_text(period.start.value), _edge_text(period.end.value)) if period else (None, None)
+    if period is None:
+        return None, None
+    return (
+        _edge_text(period.start.value) if period.start is not None else None,
+        _edge_text(period.end.value) if period.end is not None else None,
+    )
 
 
 def _pushdown_note(scan: Scan) -> str:

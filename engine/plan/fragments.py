@@ -265,10 +265,18 @@ def in_list_by_period(condition: exp.Expression, column: str, kind: str, zone: d
     keys = [value for value, _ in values]
 
     def for_period(period: Period) -> exp.Expression:
-        if (period.start.value.tzinfo is None) != (keys[0].tzinfo is None if keys else True):
+        start, end = period.start, period.end
+        edge = start or end
+        if edge is None or (edge.value.tzinfo is None) != (keys[0].tzinfo is None if keys else True):
             return condition.copy()  # naive values against an aware window: not comparable, keep them all
-        low = bisect.bisect_left(keys, period.start.value) if period.start.inclusive else bisect.bisect_right(keys, period.start.value)
-        high = bisect.bisect_right(keys, period.end.value) if period.end.inclusive else bisect.bisect_left(keys, period.end.value)
+        if start is None:
+            low = 0
+        else:
+            low = bisect.bisect_left(keys, start.value) if start.inclusive else bisect.bisect_right(keys, start.value)
+        if end is None:
+            high = len(keys)
+        else:
+            high = bisect.bisect_right(keys, end.value) if end.inclusive else bisect.bisect_left(keys, end.value)
         kept = sorted(index for _, index in values[low:high])
         if not kept:
             return exp.false()
@@ -278,24 +286,34 @@ def in_list_by_period(condition: exp.Expression, column: str, kind: str, zone: d
 
 
 def window_condition(column: exp.Column, period: Period, *, is_date: bool, text_dates: bool = False) -> exp.Expression:
-    """``column >= start AND column < end``, each edge with the period's own inclusivity.
+    """``column >= start AND column < end``, each edge with the period's own inclusivity; an open edge adds nothing.
 
     With ``text_dates`` (SQLite) the window is written as whole-day text comparisons
     that admit every row of the typed window; rows are then filtered exactly in Polars.
     Text of instants may carry any offset, so their window is widened by a day each side.
+
+    >>> window_condition(exp.column("d"), Period(Edge(dt.datetime(2024, 9, 1), True), None), is_date=True).sql("postgres")
+    "d >= CAST('2024-09-01' AS DATE)"
     """
+    start, end = period.start, period.end
+    parts: list[exp.Expression] = []
     if text_dates:
-        start, end, inclusive = period.start.value, period.end.value, period.end.inclusive
-        if start.tzinfo is not None:
-            start, end, inclusive = start - dt.timedelta(days=1), end + dt.timedelta(days=1), True
-        lower = day_bound(column, start, lower=True)
-        upper = day_bound(column, end, lower=False, inclusive=inclusive)
-        return exp.and_(lower, upper)
-    start = time_literal(TimeValue(period.start.value, is_date=is_date))
-    end = time_literal(TimeValue(period.end.value, is_date=is_date))
-    lower_op = exp.GTE if period.start.inclusive else exp.GT
-    upper_op = exp.LTE if period.end.inclusive else exp.LT
-    return exp.and_(lower_op(this=column.copy(), expression=start), upper_op(this=column.copy(), expression=end))
+        aware = any(edge is not None and edge.value.tzinfo is not None for edge in (start, end))
+        widen = dt.timedelta(days=1 if aware else 0)
+        if start is not None:
+            parts.append(day_bound(column, start.value - widen, lower=True))
+        if end is not None:
+            parts.append(day_bound(column, end.value + widen, lower=False, inclusive=aware or end.inclusive))
+    else:
+        if start is not None:
+            op = exp.GTE if start.inclusive else exp.GT
+            parts.append(op(this=column.copy(), expression=time_literal(TimeValue(start.value, is_date=is_date))))
+        if end is not None:
+            op = exp.LTE if end.inclusive else exp.LT
+            parts.append(op(this=column.copy(), expression=time_literal(TimeValue(end.value, is_date=is_date))))
+    if not parts:
+        return exp.true()
+    return exp.and_(*parts)
 
 
 def fragment_sql(

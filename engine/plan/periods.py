@@ -2,7 +2,9 @@
 
 Periods are half-open ``[start, end)`` inside the range; the first and the last keep
 the range's own edges, inclusive or exclusive. Together they cover the range exactly,
-without overlap, so no row is lost or counted twice.
+without overlap, so no row is lost or counted twice. A range closed on one side only by
+the source's statistics (``d >= '2024-06-01'``) keeps that side open: its last period has no
+end (``[2024-09-01, infinity)``), so a row beyond the largest value seen is still read.
 
 On a TIMESTAMP WITH TIME ZONE column the edges are instants (aware datetimes) and the
 periods are calendar days, months or years of the connection's ``timezone`` (UTC unless
@@ -46,24 +48,32 @@ class Edge:
 
 @dataclass(frozen=True)
 class Period:
-    """One fragment's window on the date column."""
+    """One fragment's window on the date column; a None edge is open (no bound on that side)."""
 
-    start: Edge
-    end: Edge
+    start: Edge | None
+    end: Edge | None
 
     def __str__(self) -> str:
-        left = "[" if self.start.inclusive else "("
-        right = "]" if self.end.inclusive else ")"
-        return f"{left}{_show(self.start.value)}, {_show(self.end.value)}{right}"
+        """The window as an interval.
+
+        >>> str(Period(Edge(datetime(2024, 9, 1), True), None))
+        '[2024-09-01, infinity)'
+        """
+        left = "(-infinity" if self.start is None else ("[" if self.start.inclusive else "(") + _show(self.start.value)
+        right = "infinity)" if self.end is None else _show(self.end.value) + ("]" if self.end.inclusive else ")")
+        return f"{left}, {right}"
 
     def contains(self, value: datetime) -> bool:
         """Whether ``value`` falls in this period.
 
         >>> Period(Edge(datetime(2024, 1, 1), True), Edge(datetime(2024, 2, 1), False)).contains(datetime(2024, 2, 1))
         False
+        >>> Period(None, Edge(datetime(2024, 2, 1), False)).contains(datetime(1, 1, 1))
+        True
         """
-        above = value > self.start.value or (self.start.inclusive and value == self.start.value)
-        below = value < self.end.value or (self.end.inclusive and value == self.end.value)
+        start, end = self.start, self.end
+        above = start is None or value > start.value or (start.inclusive and value == start.value)
+        below = end is None or value < end.value or (end.inclusive and value == end.value)
         return above and below
 
 
@@ -170,27 +180,42 @@ def split_range(lower: Edge, upper: Edge, unit: Unit, zone: tzinfo = UTC, every:
     return periods
 
 
-def split_within(lower: Edge, upper: Edge, unit: Unit, data: tuple[datetime, datetime] | None, every: int = 1) -> list[Period]:
+def split_within(
+    lower: Edge | None, upper: Edge | None, unit: Unit, data: tuple[datetime, datetime] | None, every: int = 1
+) -> list[Period]:
     """Cut ``lower..upper`` only where rows are: at the boundaries inside ``data`` (the first and last value present).
 
-    The first period still starts at ``lower`` and the last ends at ``upper``, so rows that
-    arrive outside ``data`` after it was measured are read all the same. ``data`` None (no row
-    in the range) makes one period of the whole range.
+    The first period still starts at ``lower`` and the last ends at ``upper`` (or is open where
+    the range is: None), so rows that arrive outside ``data`` after it was measured are read all
+    the same. ``data`` None (no row in the range) makes one period of the whole range.
 
     >>> ps = split_within(Edge(datetime(1, 1, 1), False), Edge(datetime(9999, 12, 31), True), "monthly",
     ...                   (datetime(2024, 1, 15), datetime(2024, 3, 2)))
     >>> [str(p) for p in ps]
     ['(0001-01-01, 2024-02-01)', '[2024-02-01, 2024-03-01)', '[2024-03-01, 9999-12-31]']
+    >>> [str(p) for p in split_within(Edge(datetime(2024, 1, 15), True), None, "monthly", (datetime(2023, 5, 1), datetime(2024, 3, 2)))]
+    ['[2024-01-15, 2024-02-01)', '[2024-02-01, 2024-03-01)', '[2024-03-01, infinity)']
     """
     if data is None:
         return [Period(lower, upper)]
-    first, last = max(data[0], lower.value), min(data[1], upper.value)
+    first = data[0] if lower is None else max(data[0], lower.value)
+    last = data[1] if upper is None else min(data[1], upper.value)
     if first > last:
         return [Period(lower, upper)]
     inner = split_range(Edge(first, True), Edge(last, True), unit, every=every)
-    # the inclusive last value on a boundary makes its own [last, last] period; the outer edge covers it
-    if len(inner) > 1 and inner[-1].start.value == inner[-1].end.value:
-        inner = inner[:-1]
-    if len(inner) == 1:
-        return [Period(lower, upper)]
-    return [Period(lower, inner[0].end), *inner[1:-1], Period(inner[-1].start, upper)]
+    return cut_at(lower, upper, [p.start.value for p in inner[1:] if p.start is not None])
+
+
+def cut_at(lower: Edge | None, upper: Edge | None, boundaries: list[datetime]) -> list[Period]:
+    """Cut ``lower..upper`` at ``boundaries`` (ascending); those not strictly inside the range are left out.
+
+    Each period is ``[boundary, next boundary)``; the first starts at ``lower``, the last ends at
+    ``upper``, each with its own inclusivity, or open where the edge is None.
+
+    >>> [str(p) for p in cut_at(None, Edge(datetime(2024, 3, 1), True), [datetime(2024, 1, 1), datetime(2024, 3, 1)])]
+    ['(-infinity, 2024-01-01)', '[2024-01-01, 2024-03-01]']
+    """
+    inside = [b for b in boundaries if (lower is None or b > lower.value) and (upper is None or b < upper.value)]
+    starts: list[Edge | None] = [lower, *(Edge(b, True) for b in inside)]
+    ends: list[Edge | None] = [*(Edge(b, False) for b in inside), upper]
+    return [Period(start, end) for start, end in zip(starts, ends)]

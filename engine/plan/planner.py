@@ -41,7 +41,9 @@ def plan_statement(
 ) -> Plan:
     """Build the :class:`Plan` of a parsed statement.
 
-    ``statistics`` answers the queries that find where a far-bounded scan's rows are (see
-    :mod:`piot.plan.statistics`); without it such a scan is cut coarser instead.
+    ``statistics`` says where a scan's rows are on its date column (see :mod:`piot.plan.statistics`):
+    it closes one-sided bounds, sizes ``auto`` periods by rows and finds the rows of a far range.
+    Without it a one-sided bound is not split, ``auto`` goes by the length of the range, and a far
+    range is cut coarser.
     """
     return run_rules(PlanningState.start(statement, lookup, options, statistics)).plan

@@ -27,6 +27,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from piot.connectors.introspect import TableInfo
 from piot.plan.fragments import Fragment, Scan
 from piot.plan.periods import MAX_PERIODS
+from piot.plan.sizing import TARGET_ROWS
 from piot.plan.split import SplitOptions
 from piot.plan.statistics import Statistics
 from piot.plan.tables import Lookup, TableReference, frame_columns, schema_key
@@ -45,17 +46,21 @@ class PlanOptions:
         split: False reads every table whole (one fragment per table reference).
         timezone: the zone wall times meet instants in (TIMESTAMPTZ columns, their periods).
         max_periods: the most fragments one scan is cut into (the unit is coarsened past it).
+        fragment_rows: the rows ``auto`` aims at per fragment, where the source estimates rows.
+        min_fragments: ``auto`` makes at least this many fragments where the rows allow.
     """
 
     time_unit: str | None = None
     split: bool = True
     timezone: str = "UTC"
     max_periods: int = MAX_PERIODS
+    fragment_rows: int = TARGET_ROWS
+    min_fragments: int = 1
 
     @property
     def split_options(self) -> SplitOptions:
         """The settings the split of each scan needs."""
-        return SplitOptions(self.time_unit, self.split, self.max_periods, self.timezone)
+        return SplitOptions(self.time_unit, self.split, self.max_periods, self.timezone, self.fragment_rows, self.min_fragments)
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,8 @@ class PlanningState:
         statement: the parsed statement (its query is never changed; error positions point into it).
         lookup: table metadata by ``(source, schema, table)``.
         options: the planning settings.
-        statistics: answers where a far-bounded scan's rows are (None: cut coarser instead).
+        statistics: answers where a scan's rows are on its date column (None: one-sided bounds are not
+            split, ``auto`` goes by the calendar, far ranges are cut coarser).
         query: the tree as the rules so far left it.
         references: one per catalog table of the query, in order (set by table resolution).
         columns: the output column names (set once they are distinct).

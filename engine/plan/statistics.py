@@ -1,84 +1,56 @@
-"""Where a scan's rows really are: the first and last value of its date column within the query's bounds.
+"""What the planner may ask a source about a date column, and how it reads the answer for one query's range.
 
-A far bound (``d > DATE '0001-01-01'``) would cut thousands of empty periods. When a
-scan's range needs more than :data:`piot.plan.periods.MAX_PERIODS` periods, the planner asks
-the source, through a :data:`Statistics` callable its caller provides (planning itself
-touches no database), for ``MIN`` and ``MAX`` of the column inside the range, and cuts
-only between them (:func:`piot.plan.periods.split_within`). The statement is built from
-sqlglot ASTs, read-only, in the source's dialect.
+Planning touches no database: its caller provides a :class:`Statistics` (the connection's
+:class:`piot.connectors.statistics.StatisticsCache`; in tests, any object with a ``profile``
+method). The planner asks it for a column's :class:`~piot.connectors.profile.ColumnProfile`
+when it must close a one-sided bound, size ``auto`` periods by rows, or find where the rows of a
+far range are. An answer only decides where periods are cut: the query's own bounds stay on
+the outer fragments, and an open side stays open.
 
 Example:
     >>> from datetime import datetime as d
-    >>> from piot.plan.periods import Edge, Period
-    >>> span_sql(exp.table_("t", quoted=True), "d", Period(Edge(d(1, 1, 1), False), Edge(d(2024, 2, 29), False)),
-    ...          is_date=True, dialect="postgres", text_dates=False)
-    'SELECT CAST(MIN("d") AS TEXT) AS "first", CAST(MAX("d") AS TEXT) AS "last" FROM "t" WHERE "d" > CAST(\\'0001-01-01\\' AS DATE) AND "d" < CAST(\\'2024-02-29\\' AS DATE)'
+    >>> from piot.plan.periods import Edge
+    >>> profile = ColumnProfile.uniform(d(2023, 1, 1), d(2024, 12, 31), 730)
+    >>> data_within(profile, Edge(d(2024, 6, 1), True), None)
+    (datetime.datetime(2024, 6, 1, 0, 0), datetime.datetime(2024, 12, 31, 0, 0))
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
-from sqlglot import exp
-
-from piot.connectors.catalog import Source
-from piot.plan.fragments import fragment_sql, window_condition
-from piot.plan.periods import Period
-from piot.sql.timefold import parse_time_text
-
-#: ``(source, sql) -> (first, last)`` as text, the first row of a statistics query; None when the
-#: source could not answer (the plan then does without).
-Statistics = Callable[[Source, str], "tuple[object, object] | None"]
+from piot.connectors.introspect import TableInfo
+from piot.connectors.profile import ColumnProfile
+from piot.plan.periods import Edge
 
 
-@dataclass(frozen=True)
-class ColumnSpan:
-    """The values a source holds of a column within a range.
+class Statistics(Protocol):
+    """Answers where a table's rows are on a date column."""
 
-    Attributes:
-        rows: whether any row has a value there.
-        first: the smallest value, None where it is not readable (``infinity``, a year past 9999).
-        last: the largest value, None likewise.
+    def profile(self, table: TableInfo, column: str) -> ColumnProfile | None:
+        """The profile of ``column`` (its name in the source) of ``table``; None when the source could not say."""
+        ...
+
+
+def data_within(profile: ColumnProfile, lower: Edge | None, upper: Edge | None) -> tuple[dt.datetime, dt.datetime] | None:
+    """The first and last value the profile knows inside ``lower..upper`` (None: open); None when there is none.
+
+    >>> profile = ColumnProfile.uniform(dt.datetime(2023, 1, 1), dt.datetime(2023, 12, 31), 365)
+    >>> data_within(profile, Edge(dt.datetime(2024, 6, 1), True), None) is None
+    True
     """
-
-    rows: bool
-    first: dt.datetime | None
-    last: dt.datetime | None
-
-
-def span_sql(table: exp.Table, column: str, window: Period, *, is_date: bool, dialect: str, text_dates: bool) -> str:
-    """``SELECT MIN(column), MAX(column) FROM table WHERE <window>`` as text, in ``dialect``."""
-    ref = exp.column(column, quoted=True)
-    text = exp.DataType.build("TEXT")
-    items: list[exp.Expression] = [
-        exp.alias_(exp.cast(exp.func("MIN", ref.copy()), text), "first", quoted=True),
-        exp.alias_(exp.cast(exp.func("MAX", ref.copy()), text), "last", quoted=True),
-    ]
-    condition = window_condition(ref, window, is_date=is_date, text_dates=text_dates)
-    return fragment_sql(table, items, [condition], dialect)
-
-
-def read_span(values: tuple[object, object] | None) -> ColumnSpan | None:
-    """The :class:`ColumnSpan` of a statistics row, None when there is none.
-
-    >>> read_span(("2024-01-05", "294276-12-31"))
-    ColumnSpan(rows=True, first=datetime.datetime(2024, 1, 5, 0, 0), last=None)
-    >>> read_span((None, None))
-    ColumnSpan(rows=False, first=None, last=None)
-    """
-    if values is None:
+    if profile.empty or profile.first is None or profile.last is None:
         return None
-    first, last = values
-    if first is None and last is None:
-        return ColumnSpan(False, None, None)
-    return ColumnSpan(True, _instant(first), _instant(last))
+    first = profile.first if lower is None else max(profile.first, lower.value)
+    last = profile.last if upper is None else min(profile.last, upper.value)
+    return (first, last) if first <= last else None
 
 
-def _instant(value: object) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    return parse_time_text(value) if isinstance(value, str) else None
+def rows_within(profile: ColumnProfile, lower: Edge | None, upper: Edge | None) -> float | None:
+    """Estimated rows inside ``lower..upper`` (inclusivity aside: a hint); None when the profile has no row count.
+
+    >>> rows_within(ColumnProfile.uniform(dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 11), 100), None, Edge(dt.datetime(2024, 1, 6), False))
+    50.0
+    """
+    return profile.between(None if lower is None else lower.value, None if upper is None else upper.value)

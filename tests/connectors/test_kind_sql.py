@@ -16,7 +16,7 @@ from piot.connectors.kinds import SOURCE_KINDS
 HOSTILE = ("x' OR '1'='1", "x\\' UNION SELECT SLEEP(3) -- ", "a\"b`c", "new\nline", "-- /* #", "ünï€")
 
 
-@pytest.mark.parametrize("name", ["kind_sql", "postgres", "mysql", "sqlite", "introspect"])
+@pytest.mark.parametrize("name", ["kind_sql", "postgres", "mysql", "sqlite", "introspect", "profile", "statistics"])
 def test_module_doctests(name: str) -> None:
     result = doctest.testmod(importlib.import_module(f"piot.connectors.{name}"), verbose=False)
     assert result.failed == 0 and result.attempted > 0
@@ -32,6 +32,16 @@ def test_a_name_never_appears_in_the_statement_text(kind: object, name: str) -> 
     parsed = sqlglot.parse_one(query.sql, read=kind.dialect)  # type: ignore[attr-defined]
     assert isinstance(parsed, exp.Select) and len(sqlglot.parse(query.sql, read=kind.dialect)) == 1  # type: ignore[attr-defined]
     assert query.parameters in ((), (name,))
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS, ids=lambda k: k.name)
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_name_never_appears_in_the_statistics_statement(kind: object, name: str) -> None:
+    query = kind.sql.statistics_query(None, name, name)  # type: ignore[attr-defined]
+    assert query is not None
+    assert name not in query.sql and "'" + name not in query.sql
+    assert len(sqlglot.parse(query.sql, read=kind.dialect)) == 1  # type: ignore[attr-defined]
+    assert query.parameters in ((), (name, name))
 
 
 def test_names_a_kind_cannot_hold_ask_nothing() -> None:

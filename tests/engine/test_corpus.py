@@ -145,7 +145,8 @@ CASES: tuple[Case, ...] = (
         ROWS + "{trades} WHERE NOT (trade_date < '2024-01-01') AND NOT (trade_date >= '2024-03-01')",
         fragments=2,
     ),
-    Case("one_sided_unsplit", ROWS + "{trades} WHERE trade_date >= '2024-04-01'", fragments=1),
+    # closed with the largest value from the source (May 2024): April, then May onwards, open-ended
+    Case("one_sided_closed_by_the_data", ROWS + "{trades} WHERE trade_date >= '2024-04-01'", fragments=2),
     Case(
         "no_where",
         "SELECT COUNT(*) AS n, COUNT(trade_date) AS dated, COUNT(ts) AS stamped, COUNT(venue) AS with_venue FROM {trades}",
@@ -659,9 +660,18 @@ def test_explain_periods_of_a_monthly_split(kind: str, corpus: CorpusSource, cor
 def test_unbounded_explains_why_it_is_not_split(
     kind: str, corpus: CorpusSource, corpus_connect: Callable[..., piot.Connection]
 ) -> None:
-    rows = _fragment_rows(corpus_connect(corpus), corpus.sql(CASES_BY_NAME["one_sided_unsplit"].sql), ())
+    rows = _fragment_rows(corpus_connect(corpus), corpus.sql(CASES_BY_NAME["no_where"].sql), ())
     assert len(rows) == 1 and rows[0][2] is None and rows[0][3] is None
-    assert "not split" in rows[0][5]
+    assert "not split: WHERE has no bound on trade_date" in rows[0][5]
+
+
+@pytest.mark.parametrize("kind", KIND_PARAMS)
+def test_a_one_sided_bound_is_closed_by_the_data_and_left_open(
+    kind: str, corpus: CorpusSource, corpus_connect: Callable[..., piot.Connection]
+) -> None:
+    rows = _fragment_rows(corpus_connect(corpus), corpus.sql(CASES_BY_NAME["one_sided_closed_by_the_data"].sql), ())
+    assert [(r[2], r[3]) for r in rows] == [("2024-04-01", "2024-05-01"), ("2024-05-01", None)]
+    assert "cut up to 2024-05-31, the largest value" in rows[0][5] and "[2024-05-01, infinity)" in rows[-1][5]
 
 
 @pytest.mark.parametrize("kind", KIND_PARAMS)
