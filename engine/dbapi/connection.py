@@ -41,8 +41,8 @@ from piot.errors import (  # the PEP 249 exceptions are attributes of this modul
     Warning,
 )  # fmt: skip
 from piot.plan.periods import MAX_PERIODS
-from piot.run.spill import DEFAULT_MEMORY_BUDGET
 from piot.plan.sizing import TARGET_ROWS
+from piot.run.spill import DEFAULT_MEMORY_BUDGET
 
 __all__ = [
     # globals
