@@ -49,7 +49,7 @@ from piot.plan.fragments import (
 )
 from piot.plan.periods import Period
 from piot.plan.scan_reads import ScanRead, for_frame, for_source
-from piot.plan.tables import frame_columns, schema_key
+from piot.plan.tables import frame_columns, mapping_schema, schema_key
 
 if TYPE_CHECKING:
     from piot.plan.state import PlanningState
@@ -238,7 +238,7 @@ def _exact_filter(conditions: list[exp.Expression], sql_types: dict[str, str]) -
     condition = exp.and_(*conditions).transform(
         lambda n: exp.column(n.name, table=_FRAME, quoted=True) if isinstance(n, exp.Column) else n, copy=True
     )
-    schema = {_FRAME: {schema_key(name): sql for name, sql in sql_types.items()}}
+    schema = mapping_schema({_FRAME: {schema_key(name): sql for name, sql in sql_types.items()}}, "postgres")
     query = exp.select("*").from_(_FRAME).where(condition)
     try:
         typed = annotate_types(query, schema=schema, dialect="postgres")
@@ -247,7 +247,7 @@ def _exact_filter(conditions: list[exp.Expression], sql_types: dict[str, str]) -
     exact = postgres_semantics(typed).args["where"].this
     for column in exact.find_all(exp.Column):
         column.set("table", None)
-    return exact.sql(dialect=PolarsSQL)
+    return exact.sql(dialect=PolarsSQL, copy=False)
 
 
 def _source_column(
