@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlglot
@@ -30,7 +31,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
-from piot.sql.nesting import check_nesting, flatten_parentheses
+from piot.sql.nesting import check_nesting, flatten_parentheses, make_room
 from piot.sql.policy import check_query
 from piot.sql.timefold import fold_time
 from piot.sql.zones import zone_for
@@ -64,14 +65,30 @@ def parse_statement(
     match = _EXPLAIN.match(sql)
     # blank the EXPLAIN keyword out rather than cutting it off, so error positions stay those of the user's text
     body = sql[: match.start("word")] + " " * len("explain") + sql[match.end("word") :] if match else sql
+    parsed, count = _checked_query(body, dialect)
+    make_room()  # the nesting was checked when the text was first parsed; the room it needs is made every time
+    query = flatten_parentheses(bind_parameters(parsed.copy(), parameters or (), expected=count))
+    query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone))
+    return Statement(query=query, explain=bool(match), dialect=dialect)
+
+
+@lru_cache(maxsize=256)
+def _checked_query(body: str, dialect: str) -> tuple[exp.Query, int]:
+    """``body`` checked and parsed (``?`` placeholders named in text order), and how many placeholders it has.
+
+    Parsing is a pure function of the text, so a text planned again (a dashboard's query, a
+    prepared statement run with new parameters) is parsed once: callers bind and fold a copy of
+    the tree, never the cached one. A text that fails is not cached; it fails again the same way.
+
+    >>> _checked_query("select ? from t", "postgres")[0].sql(), _checked_query("select ? from t", "postgres")[1]
+    ('SELECT :__piot_p0 FROM t', 1)
+    """
     check_nesting(body, dialect)
     query = parse_read_only(body, dialect)
     named, count = _name_placeholders(body, dialect)
     if count:
         query = parse_read_only(named, dialect)
-    query = flatten_parentheses(bind_parameters(query, parameters or (), expected=count))
-    query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone))
-    return Statement(query=query, explain=bool(match), dialect=dialect)
+    return query, count
 
 
 def _name_placeholders(sql: str, dialect: str) -> tuple[str, int]:
