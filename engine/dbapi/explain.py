@@ -26,17 +26,17 @@ def explain_frame(plan: Plan) -> pl.DataFrame:
     for scan in plan.scans:
         if reads[scan.name] != scan.name:
             continue
+        head = f"{scan.table_name}: {scan.split.reason}"
+        tail = _pushdown_note(scan)  # the same for every fragment of the scan: written once
+        task = f"; the task returns {scan.output.kind}: {scan.output.task_sql}" if scan.output.task_sql else ""
         for fragment in scan.fragments:
             period = fragment.period
             start = _edge_text(period.start.value) if period else None
             end = _edge_text(period.end.value) if period else None
-            note = f"{scan.table_name}: {scan.split.reason}" + (f", period {period}" if period else "")
-            note += _pushdown_note(scan)
+            note = head + (f", period {period}" if period else "") + tail
             if fragment.exact_filter:
                 note += "; the rows read are filtered again exactly after the read"
-            if scan.output.task_sql:
-                note += f"; the task returns {scan.output.kind}: {scan.output.task_sql}"
-            rows.append(("fragment", fragment.source.name, start, end, fragment.sql, note))
+            rows.append(("fragment", fragment.source.name, start, end, fragment.sql, note + task))
     names = ", ".join(
         f"{scan.name} = {scan.table_name} "
         + (f"({len(scan.fragments)} fragment(s))" if reads[scan.name] == scan.name else f"(the rows of {reads[scan.name]})")
