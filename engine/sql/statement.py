@@ -67,8 +67,9 @@ def parse_statement(
     body = sql[: match.start("word")] + " " * len("explain") + sql[match.end("word") :] if match else sql
     parsed, count = _checked_query(body, dialect)
     make_room()  # the nesting was checked when the text was first parsed; the room it needs is made every time
-    query = flatten_parentheses(bind_parameters(parsed.copy(), parameters or (), expected=count))
-    query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone))
+    query = flatten_parentheses(bind_parameters(parsed.copy(), parameters or (), expected=count, copy=False))
+    # the tree is this call's own copy: folded in place
+    query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone), copy=False)
     return Statement(query=query, explain=bool(match), dialect=dialect)
 
 
@@ -175,8 +176,10 @@ def _unterminated_quote(sql: str) -> tuple[int | None, int | None]:
     return line, opened - (sql.rfind("\n", 0, opened) + 1) + 1
 
 
-def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: int | None = None) -> exp.Query:
+def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: int | None = None, copy: bool = True) -> exp.Query:
     """Replace the placeholders ``:__piot_p0``, ``:__piot_p1``... (or bare ``?``, in tree order) by literals.
+
+    The placeholders are replaced in a copy, unless ``copy`` is False (then in ``query`` itself).
 
     >>> bind_parameters(sqlglot.parse_one("select :__piot_p0 + 1, :__piot_p1"), [41, "it's"]).sql()
     "SELECT 41 + 1, 'it''s'"
@@ -188,7 +191,7 @@ def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: in
         raise InterfaceError(f"the query has {count} ? placeholder(s) but {len(parameters)} parameter(s) were given")
     if not parameters:
         return query
-    query = query.copy()
+    query = query.copy() if copy else query
     targets = {p.name: p for p in query.find_all(exp.Placeholder) if p.name.startswith(_PARAMETER_PREFIX)}
     ordered = [targets[f"{_PARAMETER_PREFIX}{i}"] for i in range(len(targets))] if targets else [
         p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None

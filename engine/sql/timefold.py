@@ -206,8 +206,12 @@ _DATE_ARITHMETIC_KEEPS_DATES = {"mysql", "doris", "starrocks", "singlestore"}
 _WALL_CLOCK_DIALECTS = _DATE_ARITHMETIC_KEEPS_DATES | {"sqlite", "tsql"}
 
 
-def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgres", zone: dt.tzinfo = UTC) -> exp.Expression:
+def fold_time(
+    query: exp.Expression, now: dt.datetime, *, dialect: str = "postgres", zone: dt.tzinfo = UTC, copy: bool = True
+) -> exp.Expression:
     """Replace relative time by literals of ``now`` and fold constant date arithmetic the way ``dialect`` types it.
+
+    The result is a new tree, unless ``copy`` is False: then ``query`` is rewritten in place.
 
     ``now`` is an instant (a naive ``now`` is wall time in ``zone``); dates and wall times
     are taken in ``zone``. TIMESTAMPTZ text without an offset is given the offset ``zone``
@@ -256,7 +260,7 @@ def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgr
                 return time_literal(folded)
         return node
 
-    return query.transform(replace_relative, copy=True).transform(fold_constant, copy=False)
+    return query.transform(replace_relative, copy=copy).transform(fold_constant, copy=False)
 
 
 def _fold_arithmetic(node: exp.Expression, *, keeps_dates: bool = False, zone: dt.tzinfo = UTC) -> TimeValue | None:
