@@ -42,4 +42,5 @@ def plan_statement(
     ``statistics`` answers the queries that find where a far-bounded scan's rows are (see
     :mod:`piot.plan.statistics`); without it such a scan is cut coarser instead.
     """
-    return run_rules(PlanningState.start(statement, lookup, options, statistics)).plan
+    # the started state's tree is a copy of the statement's that only the rules see
+    return run_rules(PlanningState.start(statement, lookup, options, statistics), private=True).plan

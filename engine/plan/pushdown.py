@@ -114,7 +114,7 @@ def decide(conjunct: exp.Expression, types: dict[str, ColumnType], semantics: Ki
         judge.weaken(Exactness.WIDENED, "dates are compared as text, by whole days")
         return Pushdown(widened.sql(dialect="postgres"), judge.exactness, judge.reason)
     pushed = _collated(_typed_literals(conjunct.copy(), types), types, semantics)
-    return Pushdown(pushed.sql(dialect="postgres"), judge.exactness, judge.reason)
+    return Pushdown(pushed.sql(dialect="postgres", copy=False), judge.exactness, judge.reason)  # pushed is a copy of its own
 
 
 def _collated(condition: exp.Expression, types: dict[str, ColumnType], semantics: KindSemantics) -> exp.Expression:

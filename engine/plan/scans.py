@@ -140,7 +140,7 @@ def build_scan(read: ScanRead, *, fast: bool = True) -> Scan:
     decisions = tuple(
         PushDecision(
             _shown(for_frame(c)),
-            for_source(d.tree, real_names).sql(dialect=dialect) if d.tree is not None else None,
+            for_source(d.tree, real_names).sql(dialect=dialect, copy=False) if d.tree is not None else None,
             d.exactness,
             d.reason,
         )
