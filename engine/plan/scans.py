@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -194,7 +194,7 @@ def _exact_template(conditions: list[exp.Expression], sql_types: dict[str, str],
     slots = Slots()
     window = slots.new()
     try:
-        written = _exact_filter([exp.Paren(this=window) if conditions else window, *conditions], sql_types)
+        written = _write_exact_filter([exp.Paren(this=window) if conditions else window, *conditions], sql_types)
     except NotSupportedError:
         return None
     text = TextWithSlots.split(written, False, slots.marks(PolarsSQL))
@@ -234,7 +234,30 @@ def _shown(condition: exp.Expression) -> str:
 
 
 def _exact_filter(conditions: list[exp.Expression], sql_types: dict[str, str]) -> str:
-    """The conditions a widened read must meet, as Polars SQL over the fragment's rows, with the merge's meaning."""
+    """The conditions a widened read must meet, as Polars SQL over the fragment's rows, with the merge's meaning.
+
+    Typing them costs milliseconds, so each distinct list of conditions over the same column types
+    is written once (a query planned again, a table read twice with the same filters).
+    """
+    key = _Conditions(tuple(repr(c) for c in conditions), tuple(conditions))
+    return _cached_exact_filter(key, tuple(sql_types.items()))
+
+
+@dataclass(frozen=True)
+class _Conditions:
+    """Conditions as a cache key: their whole structure (``repr`` shows every argument, type and comment), the trees beside it."""
+
+    key: tuple[str, ...]
+    trees: tuple[exp.Expression, ...] = field(compare=False, repr=False)
+
+
+@lru_cache(maxsize=256)
+def _cached_exact_filter(conditions: _Conditions, sql_types: tuple[tuple[str, str], ...]) -> str:
+    return _write_exact_filter(list(conditions.trees), dict(sql_types))
+
+
+def _write_exact_filter(conditions: list[exp.Expression], sql_types: dict[str, str]) -> str:
+    """The exact filter of ``conditions``, written from their trees (see :func:`_exact_filter`)."""
     condition = exp.and_(*conditions).transform(
         lambda n: exp.column(n.name, table=_FRAME, quoted=True) if isinstance(n, exp.Column) else n, copy=True
     )
