@@ -110,3 +110,22 @@ def declared_type(text: str, *, text_dates: bool = False, timestamp_instants: bo
         return ColumnType(text, "TIME", pl.Time())
     textual = (t in _TEXTUAL_NAMES or any(word in t for word in _TEXTUAL_WORDS)) and not t.startswith(_OTHER_TEXT)
     return ColumnType(text, "TEXT", pl.String(), read_as_text=not (textual or text_dates))
+
+
+def dtype_column_type(dtype: pl.DataType) -> ColumnType | None:
+    """The column type of a Polars type (what the planner types a frame's column as), or None for types it has none for.
+
+    >>> dtype_column_type(pl.Datetime("us", "UTC")).sql, dtype_column_type(pl.Decimal(10, 2)).sql, dtype_column_type(pl.List(pl.Int64))
+    ('TIMESTAMPTZ', 'DECIMAL(10, 2)', None)
+    """
+    if dtype.is_integer():
+        return declared_type("bigint")
+    if dtype.is_float():
+        return declared_type("double precision")
+    if isinstance(dtype, pl.Decimal):
+        return declared_type(f"numeric({dtype.precision or 38},{dtype.scale or 0})")
+    if isinstance(dtype, pl.Datetime):
+        return declared_type("timestamp with time zone" if dtype.time_zone else "timestamp")
+    names = {pl.String: "text", pl.Boolean: "boolean", pl.Date: "date"}
+    name = next((n for t, n in names.items() if isinstance(dtype, t)), None)
+    return declared_type(name) if name is not None else None

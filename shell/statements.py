@@ -92,10 +92,10 @@ def is_complete(text: str) -> bool:
 
 
 def is_explain(sql: str) -> bool:
-    """Whether ``sql`` asks only for the plan (it then needs no Ray).
+    """Whether ``sql`` is an EXPLAIN or EXPLAIN ANALYZE (explain mode then runs it as written).
 
-    >>> is_explain("  -- why\\nEXPLAIN select 1"), is_explain("select 'explain'")
-    (True, False)
+    >>> is_explain("  -- why\\nEXPLAIN select 1"), is_explain("explain analyze select 1"), is_explain("select 'explain'")
+    (True, True, False)
     """
     return _EXPLAIN.match(sql) is not None
 

@@ -41,6 +41,7 @@ from piot.errors import (  # the PEP 249 exceptions are attributes of this modul
     Warning,
 )  # fmt: skip
 from piot.plan.periods import MAX_PERIODS
+from piot.run.spill import DEFAULT_MEMORY_BUDGET
 
 __all__ = [
     # globals
@@ -195,6 +196,7 @@ def connect(
     timezone: str = "UTC",
     max_fragments: int = MAX_PERIODS,
     query_timeout: float | None = None,
+    memory_budget: int | None = DEFAULT_MEMORY_BUDGET,
 ) -> Connection:
     """Open a connection on a catalog (a TOML path or a dict).
 
@@ -217,6 +219,9 @@ def connect(
         query_timeout: seconds a query may run, planning included; past it the query fails
             with OperationalError and its fragments stop (None or 0: no limit). A source's
             own ``query_timeout`` in the catalog bounds each of its reads too.
+        memory_budget: bytes of raw rows the driver holds for one query (default 2 GiB);
+            past it, arriving rows are written to a temporary folder and the merge streams
+            them back (None: no limit).
     """
     options = EngineOptions(
         ray_address=ray_address,
@@ -229,5 +234,6 @@ def connect(
         timezone=timezone,
         max_fragments=max_fragments,
         query_timeout=query_timeout,
+        memory_budget=memory_budget,
     )
     return Connection(Engine(catalog, options))

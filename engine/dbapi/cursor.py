@@ -18,7 +18,7 @@ import pyarrow as pa
 from piot.connectors.limits import ReadControl, controlled
 from piot.dbapi.catalog_statements import answer as answer_catalog_statement
 from piot.dbapi.catalog_statements import parse_catalog_statement
-from piot.dbapi.explain import explain_frame
+from piot.dbapi.explain import analyze_frame, explain_frame
 from piot.errors import (
     Error,
     InterfaceError,
@@ -30,6 +30,7 @@ from piot.errors import (
     unexpected_error,
 )
 from piot.plan.fragments import distinct_scans
+from piot.run.measures import RunMeasures
 from piot.run.runtime import ensure_ray
 from piot.run.scheduler import Progress
 
@@ -197,7 +198,11 @@ class Cursor:
     def execute(
         self, operation: str, parameters: Sequence[Any] | None = None, *, on_progress: ProgressCallback | None = None
     ) -> Cursor:
-        """Run one read-only query (or EXPLAIN); ``?`` placeholders take ``parameters`` in order.
+        """Run one read-only query (or EXPLAIN, or EXPLAIN ANALYZE); ``?`` placeholders take ``parameters`` in order.
+
+        ``EXPLAIN`` returns the plan without running it; ``EXPLAIN ANALYZE`` runs the query as
+        ``execute`` would and returns, instead of its answer, one row per fragment with what it
+        did (rows, bytes, seconds in the source and in the task, Ray node, attempts) and a merge row.
 
         Returns the cursor, so ``cursor.execute(sql).fetchall()`` works.
 
@@ -252,14 +257,17 @@ class Cursor:
                 self.messages = [(Warning, Warning(engine.catalog.redact(str(w)))) for w in answered.warnings]
                 return answered.frame
             statement, plan = engine.plan(sql, parameters)
-            if statement.explain:
+            if statement.explain and not statement.analyze:
                 return explain_frame(plan)
             progress.fragments_total = sum(len(scan.fragments) for scan in distinct_scans(plan.scans))
             progress.state = "running"
             _raise_if_cancelled(progress)
             notify(progress)
             ensure_ray(engine.options.ray_address)
-            frame = engine.execute(plan, progress=progress, on_progress=notify)
+            measures = RunMeasures() if statement.analyze else None
+            frame = engine.execute(plan, progress=progress, on_progress=notify, measures=measures)
+            if measures is not None:  # EXPLAIN ANALYZE: the query ran as any other; its answer gives way to its figures
+                frame = analyze_frame(plan, measures)
         except Error as e:
             failure = redact_error(e, engine.catalog.redact)
         except (Exception, pl.exceptions.PanicException) as e:  # a Rust panic is a BaseException

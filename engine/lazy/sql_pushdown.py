@@ -31,7 +31,7 @@ import polars as pl
 from sqlglot import exp
 
 from piot.connectors.kinds import SourceKind
-from piot.connectors.types import ColumnType, declared_type
+from piot.connectors.types import ColumnType, declared_type, dtype_column_type
 from piot.lazy.predicate import And, Between, Compare, InList, IsNull, Not, Op, Or, Predicate, Value, conjuncts
 from piot.plan.exactness import Exactness, semantics_of
 from piot.plan.fragments import mysql_time_casts
@@ -81,7 +81,7 @@ def push_down(
         kind: the source kind, which decides literal syntax and what it computes exactly.
     """
     types = {name: dtype() if isinstance(dtype, type) else dtype for name, dtype in schema.items()}
-    column_types = {name: t for name, dtype in types.items() if (t := column_type(dtype)) is not None}
+    column_types = {name: t for name, dtype in types.items() if (t := dtype_column_type(dtype)) is not None}
     ctx = _Context(types, kind)
     semantics = semantics_of(kind.name)
     pushed: list[exp.Expression] = []
@@ -111,25 +111,6 @@ def written_condition(predicate: Predicate, schema: Mapping[str, pl.DataType], k
     '"d" >= CAST(\\'2024-01-01\\' AS DATE)'
     """
     return _condition(predicate, _Context(dict(schema), kind))
-
-
-def column_type(dtype: pl.DataType) -> ColumnType | None:
-    """The column type the policy judges a Polars type as, or None for types no condition is pushed on.
-
-    >>> column_type(pl.Datetime("us", "UTC")).sql, column_type(pl.Decimal(10, 2)).sql, column_type(pl.List(pl.Int64))
-    ('TIMESTAMPTZ', 'DECIMAL(10, 2)', None)
-    """
-    if dtype.is_integer():
-        return declared_type("bigint")
-    if dtype.is_float():
-        return declared_type("double precision")
-    if isinstance(dtype, pl.Decimal):
-        return declared_type(f"numeric({dtype.precision or 38},{dtype.scale or 0})")
-    if isinstance(dtype, pl.Datetime):
-        return declared_type("timestamp with time zone" if dtype.time_zone else "timestamp")
-    names = {pl.String: "text", pl.Boolean: "boolean", pl.Date: "date"}
-    name = next((n for t, n in names.items() if isinstance(dtype, t)), None)
-    return declared_type(name) if name is not None else None
 
 
 def _quoted(condition: exp.Expression) -> exp.Expression:
@@ -178,7 +159,7 @@ def _column(name: str) -> exp.Column:
 def _literal(column: str, value: Value, ctx: _Context) -> exp.Expression | None:
     """``value`` as a literal of ``column``'s type, as Polars compares them; None where they would not compare alike."""
     dtype = ctx.schema.get(column)
-    if dtype is None or column_type(dtype) is None:
+    if dtype is None or dtype_column_type(dtype) is None:
         return None
     if isinstance(dtype, (pl.Date, pl.Datetime)):
         return _temporal_literal(value, dtype, ctx.kind)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 
 import polars as pl
 import sqlglot
@@ -26,23 +27,45 @@ from piot.sql.policy import check_query
 
 
 def concat_fragments(
-    table_name: str, schema: Sequence[tuple[str, pl.DataType]], frames: Sequence[pl.DataFrame]
-) -> pl.DataFrame:
+    table_name: str, schema: Sequence[tuple[str, pl.DataType]], frames: Sequence[pl.DataFrame | Path]
+) -> pl.DataFrame | pl.LazyFrame:
     """One frame of a scan's rows (``table_name`` as the user wrote it), in the scan's declared ``schema``.
+
+    Frames written to disk (Arrow IPC files, see :mod:`piot.run.spill`) are read lazily: the
+    result is then a LazyFrame, for the merge's streaming engine.
 
     >>> concat_fragments("db.t", [("x", pl.Int64())], [pl.DataFrame({"x": [1]}), pl.DataFrame({"x": [2]})])["x"].to_list()
     [1, 2]
     """
     if not frames:
         return pl.DataFrame(schema=dict(schema))
+    if any(isinstance(f, Path) for f in frames):
+        return pl.concat([pl.scan_ipc(f) if isinstance(f, Path) else f.lazy() for f in frames], how="vertical")
     try:
-        return pl.concat(list(frames), how="vertical")
+        return pl.concat(list(frames), how="vertical")  # type: ignore[arg-type]
     except pl.exceptions.PolarsError as e:
         raise DataError(f"fragments of {table_name} disagree on their columns or types: {e}") from e
 
 
-def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Sequence[str]) -> pl.DataFrame:
+def fold_partials(frames: Sequence[pl.DataFrame], combine_sql: str, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
+    """Fold fragments' partial aggregates into one frame of the same form (``combine_sql`` reads them as ``fragment``).
+
+    >>> parts = [pl.DataFrame({"k": ["a", "b"], "n": [1, 2]}), pl.DataFrame({"k": ["a"], "n": [5]})]
+    >>> fold_partials(parts, 'SELECT "k", SUM("n") AS "n" FROM "fragment" GROUP BY "k" ORDER BY "k"', [("k", pl.String()), ("n", pl.Int64())]).rows()
+    [('a', 6), ('b', 2)]
+    """
+    whole = pl.concat(list(frames), how="vertical")
+    context = pl.SQLContext(frames={"fragment": whole.lazy()}, register_globals=False)
+    try:
+        return context.execute(combine_sql, eager=True).cast(dict(schema))  # type: ignore[arg-type]
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError, pl.exceptions.SchemaError) as e:
+        raise merge_failure(e) from e
+
+
+def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame | pl.LazyFrame], columns: Sequence[str]) -> pl.DataFrame:
     """Run ``merge_sql`` over ``frames`` (registered by scan name) and name the result ``columns``.
+
+    Where some rows wait on disk (LazyFrames), Polars' streaming engine runs the query.
 
     >>> run_merge("SELECT * FROM read_csv('/etc/passwd')", {"__piot_t0": pl.DataFrame({"x": [1]})}, ["x"])
     Traceback (most recent call last):
@@ -55,7 +78,8 @@ def run_merge(merge_sql: str, frames: Mapping[str, pl.DataFrame], columns: Seque
         raise NotSupportedError("query nested too deeply for the merge: write it with fewer nested expressions") from None
     context = pl.SQLContext(frames={name: frame.lazy() for name, frame in frames.items()}, register_globals=False)
     try:
-        result = context.execute(merge_sql, eager=True)
+        streamed = any(isinstance(frame, pl.LazyFrame) for frame in frames.values())
+        result = context.execute(merge_sql).collect(engine="streaming") if streamed else context.execute(merge_sql, eager=True)
     except pl.exceptions.PanicException as e:  # a Rust panic: not an Exception subclass
         raise InternalError(f"the merge failed inside Polars (a bug in piot's checks or in Polars): {_first_line(e)}") from None
     except (pl.exceptions.SQLInterfaceError, pl.exceptions.SQLSyntaxError) as e:

@@ -502,13 +502,19 @@ def _checked_integer(node: exp.Add | exp.Sub | exp.Mul) -> None:
     node.replace(checked)
 
 
+#: the meta key marking float arithmetic that can neither overflow nor underflow (an average's sum over its count)
+CANNOT_OVERFLOW = "piot_cannot_overflow"
+
+
 def _check_float_arithmetic(tree: exp.Expression) -> None:
-    """Wrap every float ``+ - * /`` in :func:`_checked_float`.
+    """Wrap every float ``+ - * /`` in :func:`_checked_float`, but those marked :data:`CANNOT_OVERFLOW`.
 
     Each check reads copies of the operation as it was before its operands were checked, so
     nested arithmetic grows the query by the square of its depth, not exponentially.
     """
-    operations = [n for n in tree.walk() if isinstance(n, (exp.Add, exp.Sub, exp.Mul, exp.Div)) and _is(n, _FLOATS)]
+    operations = [
+        n for n in tree.walk() if isinstance(n, (exp.Add, exp.Sub, exp.Mul, exp.Div)) and _is(n, _FLOATS) and not n.meta.get(CANNOT_OVERFLOW)
+    ]
     unchecked = {id(n): n.copy() for n in operations}
     for node in reversed(operations):
         node.replace(_checked_float(node.copy(), unchecked[id(node)]))
@@ -554,6 +560,8 @@ def _bounded_count(node: exp.Limit | exp.Offset | exp.Fetch) -> None:
     'SELECT 1 LIMIT 4294967295'
     """
     key = "count" if isinstance(node, exp.Fetch) else "expression"
+    if isinstance(node, exp.Fetch) and node.args.get(key) is None:
+        node.set(key, exp.Literal.number(1))  # FETCH FIRST ROW ONLY: one row, as PostgreSQL reads it
     count = node.args.get(key)
     number = _integer_constant(count) if count is not None else None
     if number is None:

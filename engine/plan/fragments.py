@@ -137,16 +137,64 @@ class FragmentOutput:
 
     Attributes:
         kind: ``rows``: the rows read, projected and filtered exactly; the merge runs the query
-            over all of them. (Partial aggregates and top-N rows are further kinds: the task
-            computes them, the merge finishes them.)
+            over all of them. ``partial aggregate``: one row per group with partial results,
+            which the merge folds (:mod:`piot.plan.partial_aggregates`).
         task_sql: Polars SQL the task runs over those rows (the frame ``fragment``) before it
             ships them; None ships the rows as they are.
         schema: the columns and types of what the task ships, when ``task_sql`` changes them.
+        in_source: the source computes the fragment's output itself (its SQL holds it).
+        combine_sql: Polars SQL folding several fragments' outputs (the frame ``fragment``) into
+            one of the same form, so the driver may fold them as they arrive; None when they
+            cannot be folded before the merge.
     """
 
     kind: str = "rows"
     task_sql: str | None = None
     schema: tuple[tuple[str, pl.DataType], ...] | None = None
+    in_source: bool = False
+    combine_sql: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceOrder:
+    """The first rows of each fragment, ordered by the source itself: its SQL's ORDER BY and LIMIT.
+
+    Attributes:
+        keys: (frame column, descending, NULLs first) per key.
+        count: the rows each fragment keeps.
+        collation: the collation text keys are ordered under (the source's byte order).
+    """
+
+    keys: tuple[tuple[str, bool, bool], ...]
+    count: int
+    collation: str | None = None
+
+    def order_by(self, real_names: Mapping[str, str], text_columns: frozenset[str]) -> list[exp.Ordered]:
+        """The ORDER BY items over the source's column names, NULL placement written out.
+
+        >>> SourceOrder((("p", True, False), ("s", False, False)), 5, '"C"').order_by({"p": "Price", "s": "s"}, frozenset({"s"}))[0].sql("postgres")
+        '"Price" DESC NULLS LAST'
+        """
+        items = []
+        for name, descending, nulls_first in self.keys:
+            column: exp.Expression = exp.column(real_names[name], quoted=True)
+            if name in text_columns and self.collation is not None:
+                column = exp.Collate(this=column, expression=exp.var(self.collation))
+            items.append(exp.Ordered(this=column, desc=descending, nulls_first=nulls_first))
+        return items
+
+
+@dataclass(frozen=True)
+class SourceAggregation:
+    """Partial aggregates computed by the source itself: the fragment's SELECT list and GROUP BY.
+
+    Attributes:
+        select: the items, over the table's frame column names, each aliased to its partial column.
+        group_by: the frame columns grouped by.
+    """
+
+    select: tuple[exp.Expression, ...]
+    group_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -289,6 +337,9 @@ def fragment_sql(
     dialect: str,
     *,
     utc_session: bool = False,
+    group_by: Sequence[exp.Expression] = (),
+    order_by: Sequence[exp.Ordered] = (),
+    limit: int | None = None,
 ) -> str:
     """``SELECT columns FROM table WHERE conditions`` in ``dialect``.
 
@@ -298,11 +349,22 @@ def fragment_sql(
     >>> fragment_sql(exp.table_("trades", db="public"), [exp.column("price", quoted=True)], [exp.condition("price > 1")], "mysql")
     'SELECT `price` FROM public.trades WHERE price > 1'
     """
-    return write_fragment(fragment_select(table, columns, conditions), dialect, utc_session=utc_session)
+    select = fragment_select(table, columns, conditions, group_by=group_by, order_by=order_by, limit=limit)
+    return write_fragment(select, dialect, utc_session=utc_session)
 
 
-def fragment_select(table: exp.Table, columns: Sequence[exp.Expression], conditions: Sequence[exp.Expression]) -> exp.Select:
-    """The tree of ``SELECT columns FROM table WHERE conditions`` (the columns are copied, the conditions are taken as they are).
+def fragment_select(
+    table: exp.Table,
+    columns: Sequence[exp.Expression],
+    conditions: Sequence[exp.Expression],
+    *,
+    group_by: Sequence[exp.Expression] = (),
+    order_by: Sequence[exp.Ordered] = (),
+    limit: int | None = None,
+) -> exp.Select:
+    """The tree of ``SELECT columns FROM table WHERE conditions [GROUP BY ...] [ORDER BY ... LIMIT n]``.
+
+    The columns are copied; the conditions are taken as they are (the caller's own copies).
 
     >>> fragment_select(exp.table_("t"), [exp.column("a")], [exp.condition("a > 1"), exp.condition("a < 3 OR a = 9")]).sql()
     'SELECT a FROM t WHERE a > 1 AND (a < 3 OR a = 9)'
@@ -310,6 +372,12 @@ def fragment_select(table: exp.Table, columns: Sequence[exp.Expression], conditi
     select = exp.select(*columns).from_(table)
     if conditions:  # the conditions are the caller's own copies: no need to copy them again
         select = select.where(exp.and_(*conditions, copy=False), copy=False)
+    if group_by:
+        select = select.group_by(*group_by, copy=False)
+    if order_by:
+        select = select.order_by(*order_by, copy=False)
+    if limit is not None:
+        select = select.limit(limit, copy=False)
     return select
 
 

@@ -17,13 +17,19 @@ a new one (a rule that rewrites the tree rewrites a copy):
 8. ``dedupe_outputs``: output names made distinct, recorded as the plan's columns.
 9. ``check_correlated_subqueries``: only correlations the merge decorrelates (:mod:`piot.plan.correlation`).
 10. ``check_opaque``: columns read as text are only shown (:mod:`piot.plan.opaque_columns`).
-11. ``type_date_literals``: text next to a DATE/TIMESTAMP(TZ) column takes its type (:mod:`piot.plan.date_literals`).
-12. ``replace_infinite_times``: comparisons with an infinite date are resolved.
-13. ``read_scans``: per reference, the columns, filters, pushdown decisions and periods (:mod:`piot.plan.scan_reads`).
-14. ``share_columns``: references reading the same rows read one column list (:mod:`piot.plan.column_sharing`).
-15. ``build_scans``: each read's fragments, in its source's dialect (:mod:`piot.plan.scans`).
-16. ``early_limit``: a LIMIT that needs no more rows may stop the run early (:mod:`piot.plan.row_limit`).
-17. ``write_merge_sql``: the typed tree written for Polars with PostgreSQL's meaning (:mod:`piot.plan.merge_sql`).
+11. ``unfold_subqueries``: derived tables and CTEs are merged into the SELECT that reads them, or its
+    conditions are copied into them, so their tables' scans get bounds (:mod:`piot.plan.subqueries`).
+12. ``type_date_literals``: text next to a DATE/TIMESTAMP(TZ) column takes its type (:mod:`piot.plan.date_literals`).
+13. ``replace_infinite_times``: comparisons with an infinite date are resolved.
+14. ``read_scans``: per reference, the columns, filters, pushdown decisions and periods (:mod:`piot.plan.scan_reads`).
+15. ``share_columns``: references reading the same rows read one column list (:mod:`piot.plan.column_sharing`).
+16. ``fold_aggregates``: an aggregation over one exactly read table ships partial results per
+    fragment, computed by the source or the task, which the merge folds (:mod:`piot.plan.partial_aggregates`).
+17. ``keep_first_rows``: ORDER BY ... LIMIT over one exactly read table ships each fragment's
+    first rows only, ordered by the source or the task (:mod:`piot.plan.top_rows`).
+18. ``build_scans``: each read's fragments, in its source's dialect (:mod:`piot.plan.scans`).
+19. ``early_limit``: a LIMIT that needs no more rows may stop the run early (:mod:`piot.plan.row_limit`).
+20. ``write_merge_sql``: the typed tree written for Polars with PostgreSQL's meaning (:mod:`piot.plan.merge_sql`).
 
 Example:
     >>> [rule.__name__ for rule in RULES][:5]
@@ -47,12 +53,15 @@ from piot.plan.date_literals import type_date_literals
 from piot.plan.merge_sql import write_merge_sql
 from piot.plan.opaque_columns import check_opaque
 from piot.plan.output_names import dedupe_outputs, name_outputs
+from piot.plan.partial_aggregates import fold_aggregates
 from piot.plan.qualify import qualify_columns
 from piot.plan.row_limit import early_limit
 from piot.plan.scan_reads import read_scans
 from piot.plan.scans import build_scans
 from piot.plan.state import PlanningState
+from piot.plan.subqueries import unfold_subqueries
 from piot.plan.tables import resolve_references
+from piot.plan.top_rows import keep_first_rows
 from piot.sql.literals import check_time_literals, replace_infinite_times
 from piot.sql.normalize import normalize
 from piot.sql.type_limits import check_decimal_types
@@ -85,10 +94,13 @@ RULES: tuple[Rule, ...] = (
     dedupe_outputs,
     check_correlated_subqueries,
     check_opaque,
+    unfold_subqueries,
     type_date_literals,
     on_a_copy(replace_infinite_times),
     read_scans,
     share_columns,
+    fold_aggregates,
+    keep_first_rows,
     build_scans,
     early_limit,
     write_merge_sql,

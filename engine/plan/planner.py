@@ -16,10 +16,12 @@ Example:
     >>> plan = plan_statement(statement, lookup, PlanOptions(time_unit="monthly"))
     >>> for fragment in plan.fragments:
     ...     print(fragment.sql)
-    SELECT "d" FROM "public"."t" WHERE ("d" >= CAST('2024-01-01' AS DATE) AND "d" < CAST('2024-02-01' AS DATE)) AND "d" >= CAST('2024-01-01' AS DATE) AND "d" < CAST('2024-03-01' AS DATE)
-    SELECT "d" FROM "public"."t" WHERE ("d" >= CAST('2024-02-01' AS DATE) AND "d" < CAST('2024-03-01' AS DATE)) AND "d" >= CAST('2024-01-01' AS DATE) AND "d" < CAST('2024-03-01' AS DATE)
+    SELECT COUNT(*) AS "__piot_p0" FROM "public"."t" WHERE ("d" >= CAST('2024-01-01' AS DATE) AND "d" < CAST('2024-02-01' AS DATE)) AND "d" >= CAST('2024-01-01' AS DATE) AND "d" < CAST('2024-03-01' AS DATE)
+    SELECT COUNT(*) AS "__piot_p0" FROM "public"."t" WHERE ("d" >= CAST('2024-02-01' AS DATE) AND "d" < CAST('2024-03-01' AS DATE)) AND "d" >= CAST('2024-01-01' AS DATE) AND "d" < CAST('2024-03-01' AS DATE)
+
+    Each fragment's source counts its own rows; the merge adds the counts up:
     >>> plan.merge_sql, plan.columns
-    ('SELECT COUNT(*) AS "count(*)" FROM "__piot_t0" AS "t" WHERE "t"."d" >= CAST(\\'2024-01-01\\' AS DATE) AND "t"."d" < CAST(\\'2024-03-01\\' AS DATE)', ('count(*)',))
+    ('SELECT COALESCE(CAST(SUM(CAST("t"."__piot_p0" AS DECIMAL(38, 0))) AS BIGINT), 0) AS "count(*)" FROM "__piot_t0" AS "t"', ('count(*)',))
 """
 
 from __future__ import annotations

@@ -117,6 +117,30 @@ def decide(conjunct: exp.Expression, types: dict[str, ColumnType], semantics: Ki
     return Pushdown(pushed.sql(dialect="postgres", copy=False), judge.exactness, judge.reason)  # pushed is a copy of its own
 
 
+_VALUE_NODES = (exp.Column, exp.Identifier, exp.Literal, exp.Paren, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Add, exp.Sub, exp.Mul, exp.Neg)
+
+
+def exact_value(value: exp.Expression, types: dict[str, ColumnType], semantics: KindSemantics) -> str | None:
+    """The type family of a value a source of kind ``semantics`` computes exactly as the merge does, else None.
+
+    Only columns, literals, casts and ``+ - *`` are judged; the source then computes the value
+    itself (an aggregate's argument).
+
+    >>> from piot.connectors.types import declared_type
+    >>> from piot.plan.exactness import semantics_of
+    >>> import sqlglot
+    >>> types = {"p": declared_type("numeric(12,2)"), "q": declared_type("integer")}
+    >>> exact_value(sqlglot.parse_one("p * (1 - q)"), types, semantics_of("postgres")), exact_value(sqlglot.parse_one("q * 2"), types, semantics_of("sqlite"))
+    ('decimal', None)
+    """
+    if any(not isinstance(node, _VALUE_NODES) for node in value.walk()):
+        return None
+    judge = _Judge(types, semantics)
+    judge.value(value)
+    family = judge.family(value)
+    return family if judge.exactness is Exactness.EXACT and family != "unknown" else None
+
+
 def _collated(condition: exp.Expression, types: dict[str, ColumnType], semantics: KindSemantics) -> exp.Expression:
     """``condition`` with each text column compared by order put under the kind's byte-order collation.
 

@@ -28,7 +28,7 @@ from piot.connectors.introspect import TableInfo
 from piot.errors import NotSupportedError
 from piot.plan.exactness import semantics_of
 from piot.plan.filters import scan_filters
-from piot.plan.fragments import SplitDecision
+from piot.plan.fragments import FragmentOutput, SourceAggregation, SourceOrder, SplitDecision
 from piot.plan.periods import Period
 from piot.plan.pushdown import Pushdown, decide
 from piot.plan.split import split_scan
@@ -49,6 +49,9 @@ class ScanRead:
         decisions: each conjunct filtering only this table, with what its source does with it.
         split: how the scan is split, and why.
         periods: the periods the fragments read, ``[None]`` for a whole-table read.
+        output: what each fragment ships (its rows, or partial aggregates).
+        source_aggregation: the partial aggregates the source computes itself, if it does.
+        source_order: the ORDER BY and LIMIT the source runs itself, if it does.
     """
 
     ref: TableReference
@@ -57,6 +60,9 @@ class ScanRead:
     decisions: tuple[tuple[exp.Expression, Pushdown], ...]
     split: SplitDecision
     periods: tuple[Period | None, ...]
+    output: FragmentOutput = FragmentOutput()
+    source_aggregation: SourceAggregation | None = None
+    source_order: SourceOrder | None = None
 
     @property
     def rows_key(self) -> tuple[object, ...]:

@@ -89,6 +89,12 @@ def build_scan(read: ScanRead, *, fast: bool = True) -> Scan:
         )
         for name in needed
     ]
+    group_by: list[exp.Expression] = []
+    if read.source_aggregation is not None:
+        select_list = [for_source(item, real_names) for item in read.source_aggregation.select]
+        group_by = [exp.column(real_names[name], quoted=True) for name in read.source_aggregation.group_by]
+    order_by = read.source_order.order_by(real_names, frozenset(n for n, t in types.items() if t.sql == "TEXT")) if read.source_order else []
+    limit = read.source_order.count if read.source_order else None
     holds_instants = any(t.sql == "TIMESTAMPTZ" for t in types.values())  # read them in a UTC session (MariaDB)
     # written once per scan, copied per fragment: a long IN list must not be parsed once per period
     source_conditions = [for_source(d.tree, real_names) for _, d in pushed]  # type: ignore[arg-type]
@@ -99,7 +105,7 @@ def build_scan(read: ScanRead, *, fast: bool = True) -> Scan:
 
     def select_of(conditions: list[exp.Expression]) -> exp.Select:
         """The tree of one fragment's SQL over ``conditions``: every fragment of the scan, and its template, is this tree."""
-        return fragment_select(source_table, select_list, conditions)
+        return fragment_select(source_table, select_list, conditions, group_by=group_by, order_by=order_by, limit=limit)
 
     def tree_sql(period: Period | None) -> str:
         """The fragment's SQL rendered from its own tree."""
@@ -137,6 +143,8 @@ def build_scan(read: ScanRead, *, fast: bool = True) -> Scan:
             exact_filter = exact_filter if exact_filter is not None else tree_exact(period)
         fragments.append(Fragment(ref.scan_name, table.source, sql, period, exact_filter))
     schema = tuple((name, types[name].dtype) for name in needed)
+    if read.source_aggregation is not None and read.output.schema is not None:
+        schema = read.output.schema  # the source ships the partial rows themselves
     decisions = tuple(
         PushDecision(
             _shown(for_frame(c)),
@@ -146,7 +154,7 @@ def build_scan(read: ScanRead, *, fast: bool = True) -> Scan:
         )
         for c, d in read.decisions
     )
-    return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split, decisions)
+    return Scan(ref.scan_name, read.alias, table.qualified_name, schema, tuple(fragments), split, decisions, read.output)
 
 
 def _fragment_template(

@@ -16,7 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,8 @@ class PlanningState:
         scans: the scans with their fragments.
         merge_sql: the SQL the merge runs over the scans' rows.
         row_limit: the rows after which the run may stop, for a LIMIT that needs no more.
+        output_types: per scan whose fragments ship something else than its rows (partial
+            aggregates), the SQL types of what they ship: the merge's schema for that scan.
     """
 
     statement: Statement
@@ -104,6 +107,7 @@ class PlanningState:
     scans: tuple[Scan, ...] = ()
     merge_sql: str = ""
     row_limit: int | None = None
+    output_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -128,9 +132,13 @@ class PlanningState:
 
     @property
     def schema(self) -> dict[str, dict[str, str]]:
-        """Scan name -> column -> SQL type, the schema sqlglot qualifies and types the tree with."""
+        """Scan name -> column -> SQL type, the schema sqlglot qualifies and types the tree with (what fragments ship)."""
         return {
-            ref.scan_name: {schema_key(name): c.type.sql for name, c in frame_columns(ref.table).items()}
+            ref.scan_name: (
+                {schema_key(name): sql for name, sql in self.output_types[ref.scan_name].items()}
+                if ref.scan_name in self.output_types
+                else {schema_key(name): c.type.sql for name, c in frame_columns(ref.table).items()}
+            )
             for ref in self.references
         }
 

@@ -78,6 +78,28 @@ def _start(address: str | None) -> None:
         raise OperationalError(f"could not start or reach {where}: {redact_text(failure, secrets)}")
 
 
+def task_place() -> tuple[str | None, int | None]:
+    """Inside a Ray task: the id of the node it runs on, and which attempt of the task this is (1 the first time).
+
+    Ray retries a task whose worker died (``max_retries``); its core worker knows the
+    attempt number, though Ray 2.60 exposes it only on that internal object. Where it is not
+    there, the attempt is None (unknown), never a guess. Outside Ray both are None.
+    """
+    import ray
+
+    if not ray.is_initialized():
+        return None, None
+    try:
+        node: str | None = ray.get_runtime_context().get_node_id()
+    except Exception:  # noqa: BLE001 - a context without a node: say nothing rather than fail the task
+        node = None
+    try:
+        attempt = ray._private.worker.global_worker.core_worker.get_current_task_attempt_number()
+    except Exception:  # noqa: BLE001 - an internal of Ray that another version may not have
+        attempt = None
+    return node, attempt + 1 if isinstance(attempt, int) else None
+
+
 def check_feasible(remote_options: Mapping[str, Any] | None, *, who: str = "piot") -> None:
     """Refuse options Ray rejects, and requests that no alive node of the cluster can ever hold.
 

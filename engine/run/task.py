@@ -1,7 +1,8 @@
 """What a Ray worker does with the fragments of one task: read each window, finish it with Polars, ship the rows.
 
 Only small picklable values cross the Ray boundary: a :class:`TaskSpec` in, and the rows
-out as an Arrow table, Arrow IPC bytes or Parquet bytes (``return_as``). A task hands
+out as an Arrow table, Arrow IPC bytes or Parquet bytes (``return_as``); a task that measures
+(EXPLAIN ANALYZE) wraps them with each fragment's figures. A task hands
 piot's own errors back as a value (:class:`~piot.run.scheduler.TaskFailure`), never as a
 raised task error, and stops waiting for its source once its run is on the cancel board.
 """
@@ -15,12 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from piot.connectors.limits import ReadControl, controlled
 from piot.connectors.read import read_arrow
 from piot.connectors.sql_log import capture_sql
 from piot.errors import DataError, Error, NotSupportedError, OperationalError, redact_error
 from piot.plan.fragments import Fragment, FramePlan
+from piot.run.measures import FragmentMeasure, MeasuredResult
+from piot.run.runtime import task_place
 from piot.run.scheduler import TaskFailure, TaskLimits
 
 RETURN_FORMATS = ("arrow", "ipc", "parquet")
@@ -33,19 +37,31 @@ class TaskSpec:
     """The work of one Ray task: some fragments of one scan, what to make of their rows, and how to send it back.
 
     ``task_sql`` (the scan's :class:`~piot.plan.fragments.FragmentOutput`) runs over each
-    fragment's rows after the exact filter; None ships the rows.
+    fragment's rows after the exact filter; None ships the rows. ``measure`` (EXPLAIN ANALYZE)
+    ships a :class:`~piot.run.measures.MeasuredResult` instead of the bare payload.
     """
 
     fragments: tuple[Fragment, ...]
     schema: tuple[tuple[str, pl.DataType], ...]
     return_as: str = "arrow"
     task_sql: str | None = None
+    measure: bool = False
 
 
 def read_fragment(fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
     """Read one fragment and give it the scan's declared schema (then its exact filter, if any)."""
+    return shape_fragment(read_table(fragment), fragment, schema)
+
+
+def read_table(fragment: Fragment) -> pa.Table:
+    """The rows the source returns for one fragment's SQL, as Arrow (the only wait on the source)."""
     assert fragment.source is not None, "a Polars read is collected, not read"
-    table = read_arrow(fragment.source, fragment.sql, period=fragment.label)
+    return read_arrow(fragment.source, fragment.sql, period=fragment.label)
+
+
+def shape_fragment(table: pa.Table, fragment: Fragment, schema: Sequence[tuple[str, pl.DataType]]) -> pl.DataFrame:
+    """The rows read for ``fragment`` with the scan's declared schema, then its exact filter (if any)."""
+    assert fragment.source is not None, "a Polars read is collected, not read"
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     wanted = dict(schema)
@@ -99,6 +115,25 @@ def finish_fragment(frame: pl.DataFrame, fragment: Fragment, task_sql: str | Non
         ) from None
 
 
+def run_fragment(
+    fragment: Fragment, spec: TaskSpec, place: tuple[str | None, int | None] = (None, None)
+) -> tuple[pl.DataFrame, FragmentMeasure | None]:
+    """Read one fragment of a task and finish it; with its measure when the task measures (``place``: node and attempt).
+
+    The wait on the source and the Polars work after it are timed apart, for this fragment alone.
+    """
+    started = time.perf_counter()
+    table = read_table(fragment)
+    read = time.perf_counter()
+    frame = finish_fragment(shape_fragment(table, fragment, spec.schema), fragment, spec.task_sql)
+    if not spec.measure:
+        return frame, None
+    finished = time.perf_counter()
+    node, attempts = place
+    shipped = frame.to_arrow().nbytes
+    return frame, FragmentMeasure(table.num_rows, frame.height, shipped, read - started, finished - read, node, attempts)
+
+
 @dataclass(frozen=True)
 class FrameResult:
     """What a task of the Polars API ships back: its rows (as ``return_as`` asked), how many, and the SQL its reads sent."""
@@ -148,9 +183,14 @@ def run_task(spec: TaskSpec, limits: TaskLimits, shared: Any = None) -> Any:
     assert source is not None
     failure: Error | None = None
     try:
+        place = task_place() if spec.measure else (None, None)
         with controlled(control):
-            frames = [finish_fragment(read_fragment(f, spec.schema), f, spec.task_sql) for f in spec.fragments]
-        return encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
+            done = [run_fragment(f, spec, place) for f in spec.fragments]
+        frames = [frame for frame, _ in done]
+        payload = encode(pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0], spec.return_as)
+        if not spec.measure:
+            return payload
+        return MeasuredResult(payload, tuple(measure for _, measure in done if measure is not None))
     except Error as e:
         failure = redact_error(e, source.redact)
     except (KeyboardInterrupt, SystemExit):

@@ -104,7 +104,8 @@ def check_query(tree: exp.Expression, dialect: str = "postgres", *, tables: Coll
     piot.errors.NotSupportedError: DELETE is not allowed: piot runs read-only queries only
     """
     if not isinstance(tree, ROOTS):
-        raise NotSupportedError(f"{_statement_word(tree)} is not allowed: {_READ_ONLY_ONLY} (SELECT, WITH ... SELECT, EXPLAIN)")
+        allowed = "(SELECT, WITH ... SELECT, EXPLAIN [ANALYZE] of those)"
+        raise NotSupportedError(f"{_statement_word(tree)} is not allowed: {_READ_ONLY_ONLY} {allowed}")
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for node in tree.walk():
         kind = type(node)

@@ -1,8 +1,8 @@
 """From SQL text to a checked, bound, time-folded sqlglot AST.
 
 Only one read-only query is accepted (SELECT, WITH ... SELECT, set operations, and
-``EXPLAIN`` of those); anything else raises :class:`NotSupportedError` before any
-source is contacted. ``?`` parameters become literals in the AST, never by string
+``EXPLAIN`` or ``EXPLAIN ANALYZE`` of those); anything else raises :class:`NotSupportedError`
+before any source is contacted. ``?`` parameters become literals in the AST, never by string
 formatting. ``CURRENT_DATE``, ``NOW()`` and friends are folded once to literals, so
 every fragment sees the same instant.
 
@@ -10,8 +10,10 @@ Example:
     >>> from datetime import datetime
     >>> st = parse_statement("explain select * from db.t where d >= current_date - interval '7' day",
     ...                      now=datetime(2024, 3, 10, 12, 0))
-    >>> st.explain, st.query.sql("postgres")
-    (True, "SELECT * FROM db.t WHERE d >= CAST('2024-03-03 00:00:00' AS TIMESTAMP)")
+    >>> st.explain, st.analyze, st.query.sql("postgres")
+    (True, False, "SELECT * FROM db.t WHERE d >= CAST('2024-03-03 00:00:00' AS TIMESTAMP)")
+    >>> parse_statement("EXPLAIN ANALYZE select 1").analyze
+    True
 """
 
 from __future__ import annotations
@@ -36,17 +38,20 @@ from piot.sql.policy import check_query
 from piot.sql.timefold import fold_time
 from piot.sql.zones import zone_for
 
-_EXPLAIN = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?P<word>explain)\b", re.IGNORECASE | re.DOTALL)
+_BLANK = r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)"
+#: EXPLAIN, or EXPLAIN ANALYZE (ANALYSE too, as PostgreSQL spells it), after any blanks and comments
+_EXPLAIN = re.compile(rf"^{_BLANK}*(?P<word>explain\b(?:{_BLANK}*(?P<analyze>analy[sz]e)\b)?)", re.IGNORECASE | re.DOTALL)
 _PARAMETER_PREFIX = "__piot_p"
 
 
 @dataclass(frozen=True)
 class Statement:
-    """A parsed query: its AST and whether the user asked only for its plan."""
+    """A parsed query: its AST; ``explain``: show its plan; ``analyze``: run it and measure each fragment."""
 
     query: exp.Query
     explain: bool
     dialect: str
+    analyze: bool = False
 
 
 def parse_statement(
@@ -63,14 +68,24 @@ def parse_statement(
     ``timezone`` (a naive ``now`` is wall time there): ``CURRENT_DATE`` is the date there.
     """
     match = _EXPLAIN.match(sql)
-    # blank the EXPLAIN keyword out rather than cutting it off, so error positions stay those of the user's text
-    body = sql[: match.start("word")] + " " * len("explain") + sql[match.end("word") :] if match else sql
+    # blank the EXPLAIN [ANALYZE] words out rather than cutting them off, so error positions stay those of the user's text
+    body = sql[: match.start("word")] + _blanked(match.group("word")) + sql[match.end("word") :] if match else sql
     parsed, count = _checked_query(body, dialect)
     make_room()  # the nesting was checked when the text was first parsed; the room it needs is made every time
     query = flatten_parentheses(bind_parameters(parsed.copy(), parameters or (), expected=count, copy=False))
     # the tree is this call's own copy: folded in place
     query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone), copy=False)
-    return Statement(query=query, explain=bool(match), dialect=dialect)
+    analyze = match is not None and match.group("analyze") is not None
+    return Statement(query=query, explain=bool(match), dialect=dialect, analyze=analyze)
+
+
+def _blanked(text: str) -> str:
+    """``text`` with every character but line breaks turned into a space (line and column numbers stay).
+
+    >>> _blanked("explain\\n  analyze")
+    '       \\n         '
+    """
+    return "".join(c if c == "\n" else " " for c in text)
 
 
 @lru_cache(maxsize=256)

@@ -227,12 +227,32 @@ def test_description_type_codes_and_sizes(cur: piot.Cursor) -> None:
 
 
 def test_explain_through_the_cursor(cur: piot.Cursor) -> None:
-    cur.execute("EXPLAIN SELECT count(*) FROM lite.big WHERE d >= '2024-01-01' AND d < '2024-04-01'")
-    assert [c[0] for c in cur.description or []] == ["step", "source", "period_start", "period_end", "sql", "note"]
+    cur.execute("EXPLAIN SELECT id FROM lite.big WHERE d >= '2024-01-01' AND d < '2024-04-01'")
+    assert [c[0] for c in cur.description or []] == ["step", "source", "period_start", "period_end", "sql", "note", "task"]
     assert all(c[1] == piot.STRING for c in cur.description or [])
-    steps = [row[0] for row in cur.fetchall()]
-    assert steps == ["fragment"] * 3 + ["merge"] and cur.rowcount == 4
+    rows = cur.fetchall()
+    assert [row[0] for row in rows] == ["fragment"] * 3 + ["merge"] and cur.rowcount == 4
     assert cur.progress is not None and cur.progress.state == "finished" and cur.progress.fragments_total == 0
+    # SQLite keeps dates as text: its window is widened to whole days, and the task filters the rows read exactly
+    assert all(row[6].startswith("filter exactly: ") and row[6].endswith("; ship the rows") for row in rows[:-1])
+    assert rows[-1][6] == "the whole query over the fragments' rows"
+
+
+def test_explain_analyze_through_the_cursor(cur: piot.Cursor, catalog: dict[str, Any]) -> None:
+    """It runs the query and gives per fragment the rows SQLite itself counts in that window."""
+    query = "SELECT id, v FROM lite.big WHERE d >= ? AND d < ?"
+    cur.execute("EXPLAIN ANALYZE " + query, [dt.date(2024, 1, 15), dt.date(2024, 5, 1)])
+    names = [c[0] for c in cur.description or []]
+    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    assert [row["step"] for row in rows] == ["fragment"] * 4 + ["merge"]
+    assert cur.progress is not None and cur.progress.fragments_total == cur.progress.fragments_done == 4
+    with sqlite3.connect(catalog["sources"]["lite"]["url"].removeprefix("sqlite://")) as db:
+        for row in rows[:-1]:
+            window = (row["period_start"], row["period_end"])
+            (count,) = db.execute("SELECT count(*) FROM big WHERE d >= ? AND d < ?", window).fetchone()
+            assert row["rows"] == count > 0 and row["attempts"] >= 1 and isinstance(row["task_seconds"], float)
+        (total,) = db.execute("SELECT count(*) FROM big WHERE d >= '2024-01-15' AND d < '2024-05-01'").fetchone()
+    assert rows[-1]["rows"] == rows[-1]["rows_read"] == total
 
 
 # -- fetching ---------------------------------------------------------------------------------

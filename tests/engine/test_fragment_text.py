@@ -6,7 +6,8 @@ list on the split column) and writes each period's text into it (:mod:`piot.plan
 Both are run on the same reads, over PostgreSQL, MariaDB and SQLite tables (fake lookups,
 nothing is contacted), for DATE, TIMESTAMP and TIMESTAMP WITH TIME ZONE split columns, dates
 held as text, IN lists cut per period, MariaDB's UTC sessions, microsecond and inclusive edges,
-far edges and zones with DST, and they must write the same fragments: SQL, period and exact filter.
+far edges and zones with DST, partial aggregates and top-N pushed into the source, and they must
+write the same fragments: SQL, period and exact filter.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class Case:
     timezone: str = "UTC"
     max_periods: int = 1000
     kinds: tuple[str, ...] = KINDS
+    #: what the query asks besides ``SELECT id, note ... WHERE``: partial aggregates or top-N pushed into the fragments
+    shape: str = "SELECT id, note FROM {table} WHERE {where}"
 
 
 CASES = (
@@ -113,6 +116,13 @@ CASES = (
     Case("plain_table_date", "d BETWEEN '2024-01-30' AND '2024-02-02' AND note = 'x'", "daily", table="plain"),
     Case("plain_table_ts_offset_bound", "ts >= '2024-01-30 10:00+05' AND ts < '2024-02-02'", "daily", table="plain"),
     Case("plain_table_in_list", "d IN ('2024-01-31', '2024-02-01') AND d BETWEEN '2024-01-30' AND '2024-02-02'", "daily", table="plain"),
+    Case(
+        "partial_aggregates_in_the_source",
+        "d BETWEEN '2024-01-30' AND '2024-02-02' AND id > 3",
+        "daily",
+        shape="SELECT note, count(*) AS n, sum(id) AS s, min(ts) AS first FROM {table} WHERE {where} GROUP BY note",
+    ),
+    Case("top_n_in_the_source", "ts >= '2024-01-30 10:00' AND ts < '2024-02-02'", "daily", shape="SELECT id, note FROM {table} WHERE {where} ORDER BY id DESC LIMIT 5"),
     Case("in_list_with_comments", "d /* a */ IN ('2024-01-05' /* b */, '2024-02-07') AND d BETWEEN '2024-01-01' AND '2024-03-31'", "monthly"),
 )
 
@@ -153,7 +163,7 @@ def _params() -> list[Any]:
 
 @pytest.mark.parametrize(("case", "kind"), _params())
 def test_the_template_writes_what_each_tree_renders(case: Case, kind: str, renders: Callable[[], int]) -> None:
-    sql = f"SELECT id, note FROM {kind}.{case.table} WHERE {case.where}"
+    sql = case.shape.format(table=f"{kind}.{case.table}", where=case.where)
     (read,) = _reads(sql, time_unit=case.unit, timezone=case.timezone, max_periods=case.max_periods)
     assert read.split.column is not None and len(read.periods) > 1, read.split.reason
     fast = _fragments(read, fast=True)

@@ -28,6 +28,7 @@ from piot.merge.finish import concat_fragments, run_merge
 from piot.plan.fragments import Scan, SplitDecision
 from piot.plan.planner import Plan, plan_statement
 from piot.sql.statement import parse_statement
+from source_stand_in import shipped
 
 NOW = dt.datetime(2024, 3, 10, 12, 0)
 SCHEMA = (("g", pl.String()), ("x", pl.Int64()), ("y", pl.Float64()), ("d", pl.Date()))
@@ -189,10 +190,18 @@ def _plan(sql: str) -> Plan:
 
 
 def _merge(sql: str, *, split_into: int = 3) -> pl.DataFrame:
-    """Plan ``sql``, hand each scan its needed columns cut into a few fragments, run the merge."""
+    """Plan ``sql``, hand each scan its needed columns cut into a few fragments, run the merge.
+
+    A scan whose fragments ship partial results reads each of its fragments (DuckDB stands for
+    the source, running the fragment's SQL, partial aggregates included) and finishes it as its
+    task would.
+    """
     plan = _plan(sql)
     frames = {}
     for scan in plan.scans:
+        if scan.output.kind != "rows":
+            frames[scan.name] = shipped(scan, TABLE)
+            continue
         needed = TABLE.select([name for name, _ in scan.schema])
         size = max(1, needed.height // split_into)
         pieces = [needed.slice(i, size) for i in range(0, needed.height, size)]

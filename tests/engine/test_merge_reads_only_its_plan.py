@@ -29,6 +29,7 @@ from piot.merge.finish import run_merge
 from piot.plan.planner import plan_statement
 from piot.sql.policy import CLOCK_FUNCTION_NAMES, MERGE_FUNCTION_NAMES, MERGE_FUNCTIONS
 from piot.sql.statement import parse_statement
+from source_stand_in import shipped
 
 
 class CountingServer:
@@ -201,7 +202,10 @@ def _lookup(source: str, schema: str | None, table: str) -> TableInfo:
 
 def _merged(expression: str, dialect: str) -> pl.DataFrame:
     plan = plan_statement(parse_statement(f"SELECT {expression} AS r FROM db.t", dialect=dialect), _lookup)
-    frames = {scan.name: FRAME.select([name for name, _ in scan.schema]) for scan in plan.scans}
+    frames = {
+        scan.name: shipped(scan, FRAME) if scan.output.kind != "rows" else FRAME.select([name for name, _ in scan.schema])
+        for scan in plan.scans
+    }
     return run_merge(plan.merge_sql, frames, plan.columns)
 
 

@@ -1,6 +1,6 @@
 """Read-only through every door: writes, locks, table functions and source functions never run.
 
-Each hostile statement goes through every entry point (the DB-API cursor, EXPLAIN,
+Each hostile statement goes through every entry point (the DB-API cursor, EXPLAIN, EXPLAIN ANALYZE,
 SQLAlchemy, ``scan_db``, the reads ``execute_on_ray`` runs on its workers, the ``piot-sql``
 prompt, SHOW/DESCRIBE) against SQLite, PostgreSQL and MariaDB, and must be refused with a
 piot error. The servers are reached only through a counting TCP relay on 127.0.0.1: a
@@ -313,6 +313,19 @@ def test_explain_refuses_the_same(door: Door) -> None:
     statements = [f"EXPLAIN {sql}" for sql in _sql_path_statements(door)]
     wrong = _refusals(door, lambda sql: connection.cursor().execute(sql), statements)
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("kind", KIND_PARAMS)
+def test_explain_analyze_refuses_the_same(door: Door) -> None:
+    """EXPLAIN ANALYZE runs what follows it: a hostile statement after it is refused as itself, before any connection."""
+    connection = piot.connect(door.catalog(), dialect=door.dialect)
+    sequence = door.sequence_value()
+    prefixes = ("EXPLAIN ANALYZE", "explain /* x */ analyse")
+    statements = [f"{prefix} {sql}" for prefix in prefixes for sql in _sql_path_statements(door)]
+    statements += [f"EXPLAIN ANALYZE EXPLAIN ANALYZE DELETE FROM db.{TABLE}", f"ANALYZE db.{TABLE}"]
+    wrong = _refusals(door, lambda sql: connection.cursor().execute(sql), statements)
+    assert not wrong, "\n".join(wrong)
+    door.assert_untouched(sequence)
 
 
 @pytest.mark.parametrize("kind", KIND_PARAMS)

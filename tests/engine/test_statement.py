@@ -92,6 +92,48 @@ def test_explain_after_a_leading_comment(sql: str) -> None:
     assert _parse(sql).explain is True
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "EXPLAIN ANALYZE select 1",
+        "explain analyse select 1",
+        "  Explain\n  Analyze\tselect 1",
+        "/* a */ explain /* b */ analyze select 1",
+    ],
+)
+def test_explain_analyze_is_recognised(sql: str) -> None:
+    st = _parse(sql)
+    assert (st.explain, st.analyze, st.query.sql(comments=False)) == (True, True, "SELECT 1")
+
+
+@pytest.mark.parametrize("sql", ["select 1", "explain select 1", "explain select analyze from db.t"])
+def test_only_explain_analyze_analyzes(sql: str) -> None:
+    assert _parse(sql).analyze is False
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "explain analyze delete from t",
+        "EXPLAIN ANALYZE insert into t values (1)",
+        "explain analyze update t set a = 1",
+        "explain analyze explain analyze select 1",
+        "explain analyze with x as (delete from t returning *) select * from x",
+        "explain analyze select pg_sleep(1)",
+        "analyze t",
+    ],
+)
+def test_explain_analyze_of_anything_but_a_read_only_query_is_refused(sql: str) -> None:
+    with pytest.raises(NotSupportedError):
+        _parse(sql)
+
+
+def test_syntax_error_location_after_explain_analyze_on_two_lines() -> None:
+    with pytest.raises(ProgrammingError) as info:
+        _parse("explain\n  analyze select * frm t")
+    _check_location(info.value, 2, 24, 24)
+
+
 # --- rejected statements ---------------------------------------------------------------
 
 REJECTED = [

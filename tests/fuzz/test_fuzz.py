@@ -22,7 +22,7 @@ from fuzz_world import World, world
 #: the run seed and the number of cases ``make test`` runs, plus cases found by long runs, kept as regressions
 RUN_SEED = 0
 CASES = 80
-REGRESSIONS = (92, 112, 1001434, 1004072)
+REGRESSIONS = (92, 112, 1001434, 1004072, 7000178, 7000328)
 #: seconds before a case counts as a hang
 DEADLINE = 30.0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
 import subprocess
 import sys
@@ -44,7 +46,7 @@ def test_explain_names_each_fragment_without_running(catalog: Path) -> None:
     done = run_cli("--catalog", str(catalog), "--format", "csv", "--time-unit", "monthly", "-c", "explain select * from m.trades where trade_date >= '2024-01-15' and trade_date < '2024-03-15'")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "step,source,period_start,period_end,sql,note"
+    assert lines[0] == "step,source,period_start,period_end,sql,note,task"
     assert [line.split(",")[0] for line in lines[1:]] == ["fragment", "fragment", "fragment", "merge"]
 
 
@@ -124,9 +126,25 @@ def test_a_script_runs_on_after_an_error_and_exits_1_leaving_no_ray_behind(catal
 def test_stdin_runs_commands_too_without_starting_ray(catalog: Path) -> None:
     done = run_cli("--catalog", str(catalog), stdin="\\T tsv\n\\explain on\nselect id from m.trades;\n\\dt\n")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("step\tsource\tperiod_start\tperiod_end\tsql\tnote\nfragment\tm\t")
+    assert done.stdout.startswith("step\tsource\tperiod_start\tperiod_end\tsql\tnote\ttask\nfragment\tm\t")
     assert "m.trades\ttrade_date\t\n" in done.stdout  # NULL time_unit: an empty field
     assert done.stderr == "Output format is tsv.\nExplain mode is on.\n"
+
+
+def test_explain_analyze_runs_even_in_explain_mode(catalog: Path) -> None:
+    """In explain mode an EXPLAIN ANALYZE is run as written (not explained again): one row per fragment, then the merge."""
+    query = "explain analyze select id from m.trades where trade_date >= '2024-01-01' and trade_date < '2024-03-15'"
+    done = run_cli("--catalog", str(catalog), "--time-unit", "monthly", "--format", "csv", stdin=f"\\explain on\n{query};\n")
+    assert done.returncode == 0, done.stderr
+    table = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert list(table[0])[:6] == ["step", "source", "period_start", "period_end", "rows", "bytes"]
+    assert [row["step"] for row in table] == ["fragment"] * 3 + ["merge"]
+    with sqlite3.connect(catalog.parent / "m.db") as db:
+        count = "SELECT count(*) FROM trades WHERE trade_date >= ? AND trade_date < ?"
+        for row in table[:-1]:
+            assert int(row["rows"]) == db.execute(count, (row["period_start"], row["period_end"])).fetchone()[0]
+            assert int(row["attempts"]) >= 1 and row["node"]
+        assert int(table[-1]["rows"]) == db.execute(count, ("2024-01-01", "2024-03-15")).fetchone()[0] > 0
 
 
 def test_missing_script_file_is_one_line(catalog: Path, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def test_preferences_come_from_the_config_file_in_home(home: Path, small_catalog
     config.write_text('format = "csv"\nrow_limit = 5\ntiming = true\nhistory_size = 10\n')
     assert load_preferences() == Preferences(format="csv", row_limit=5, timing=True, history_size=10)
     code, out, _ = run_main(capsys, "--catalog", str(small_catalog), "-c", EXPLAIN)
-    assert code == 0 and out.startswith("step,source,period_start,period_end,sql,note\n")
+    assert code == 0 and out.startswith("step,source,period_start,period_end,sql,note,task\n")
     code, out, _ = run_main(capsys, "--catalog", str(small_catalog), "--format", "markdown", "-c", EXPLAIN)
     assert code == 0 and out.startswith("| step     | source |")
 

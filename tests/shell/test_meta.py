@@ -107,7 +107,7 @@ def test_script_with_commands_and_explain_mode(small_catalog: Path, tmp_path: Pa
     shell = make_shell(small_catalog)
     out, err = session(shell, f"\\i {script}", "\\i nowhere.sql")
     assert "n\n3\n" in out
-    assert "step,source,period_start,period_end,sql,note\nfragment,m,2024-01-01,2024-02-01," in out
+    assert "step,source,period_start,period_end,sql,note,task\nfragment,m,2024-01-01,2024-02-01," in out
     assert "Explain mode is on." in err and "Explain mode is off." in err
     assert "ERROR: cannot read 'nowhere.sql': No such file or directory" in err
     assert not shell.runner.state.explain
