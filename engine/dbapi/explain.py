@@ -43,10 +43,13 @@ ROWS_AS_READ = "rows as read"
 def explain_frame(plan: Plan) -> pl.DataFrame:
     """The rows of ``EXPLAIN`` for ``plan``."""
     rows: list[tuple[str | None, ...]] = []
+    pushdown_notes: dict[str, str] = {}  # the same for every fragment of a scan: written once per scan
     for scan, _, fragment in read_fragments(plan):
         start, end = _period_texts(fragment)
+        if scan.name not in pushdown_notes:
+            pushdown_notes[scan.name] = _pushdown_note(scan)
         note = f"{scan.table_name}: {scan.split.reason}" + (f", period {fragment.period}" if fragment.period else "")
-        note += _pushdown_note(scan)
+        note += pushdown_notes[scan.name]
         rows.append(("fragment", fragment.source_name, start, end, fragment.sql, note, task_text(scan, fragment)))
     rows.append(("merge", None, None, None, plan.merge_sql, merge_note(plan), merge_text(plan)))
     return pl.DataFrame(rows, schema=list(EXPLAIN_COLUMNS), orient="row")

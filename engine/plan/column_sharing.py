@@ -26,7 +26,13 @@ def share_columns(state: PlanningState) -> PlanningState:
 
 def shared_columns(columns: Sequence[tuple[str, ...]], keys: Sequence[Hashable]) -> list[tuple[str, ...]]:
     """Each entry's columns, widened to the union (in order of first use) over the entries with the same key."""
-    union: dict[Hashable, dict[str, None]] = {}
+    groups: dict[Hashable, int] = {}  # a key is hashed once: it holds every period of a read
+    union: list[dict[str, None]] = []
+    slots = []
     for names, key in zip(columns, keys, strict=True):
-        union.setdefault(key, {}).update(dict.fromkeys(names))
-    return [tuple(union[key]) for key in keys]
+        slot = groups.setdefault(key, len(groups))
+        if slot == len(union):
+            union.append({})
+        union[slot].update(dict.fromkeys(names))
+        slots.append(slot)
+    return [tuple(union[slot]) for slot in slots]

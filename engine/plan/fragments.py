@@ -250,6 +250,33 @@ def in_list_by_period(condition: exp.Expression, column: str, kind: str, zone: d
     >>> per_period(Period(Edge(dt.datetime(2024, 3, 1), True), Edge(dt.datetime(2024, 4, 1), False))).sql()
     'FALSE'
     """
+    picks = in_list_picks(condition, column, kind, zone)
+    if picks is None:
+        return None
+
+    def for_period(period: Period) -> exp.Expression:
+        kept = picks(period)
+        if kept is None:
+            return condition.copy()
+        if not kept:
+            return exp.false()
+        return exp.In(this=condition.this.copy(), expressions=[condition.expressions[i].copy() for i in kept])
+
+    return for_period
+
+
+def in_list_picks(condition: exp.Expression, column: str, kind: str, zone: dt.tzinfo = UTC) -> Callable[[Period], list[int] | None] | None:
+    """For an ``IN`` list of times on the split column: a function giving the positions of the values inside each period.
+
+    The positions are in list order; None keeps the whole condition (naive values against an
+    aware window are not comparable). None for any other condition (see :func:`in_list_by_period`).
+
+    >>> import sqlglot
+    >>> from piot.plan.periods import Edge
+    >>> listed = sqlglot.parse_one("d IN ('2024-02-07', '2024-01-05', '2024-01-31')")
+    >>> in_list_picks(listed, "d", "DATE")(Period(Edge(dt.datetime(2024, 1, 1), True), Edge(dt.datetime(2024, 2, 1), False)))
+    [1, 2]
+    """
     if not (isinstance(condition, exp.In) and not condition.args.get("query") and not condition.args.get("negate")):
         return None
     target = condition.this.unnest() if isinstance(condition.this, exp.Paren) else condition.this
@@ -264,23 +291,14 @@ def in_list_by_period(condition: exp.Expression, column: str, kind: str, zone: d
     values.sort()
     keys = [value for value, _ in values]
 
-    def for_period(period: Period) -> exp.Expression:
+    def for_period(period: Period) -> list[int] | None:
         start, end = period.start, period.end
         edge = start or end
         if edge is None or (edge.value.tzinfo is None) != (keys[0].tzinfo is None if keys else True):
-            return condition.copy()  # naive values against an aware window: not comparable, keep them all
-        if start is None:
-            low = 0
-        else:
-            low = bisect.bisect_left(keys, start.value) if start.inclusive else bisect.bisect_right(keys, start.value)
-        if end is None:
-            high = len(keys)
-        else:
-            high = bisect.bisect_right(keys, end.value) if end.inclusive else bisect.bisect_left(keys, end.value)
-        kept = sorted(index for _, index in values[low:high])
-        if not kept:
-            return exp.false()
-        return exp.In(this=condition.this.copy(), expressions=[condition.expressions[i].copy() for i in kept])
+            return None  # naive values against an aware window: not comparable, keep them all
+        low = 0 if start is None else bisect.bisect_left(keys, start.value) if start.inclusive else bisect.bisect_right(keys, start.value)
+        high = len(keys) if end is None else bisect.bisect_right(keys, end.value) if end.inclusive else bisect.bisect_left(keys, end.value)
+        return sorted(index for _, index in values[low:high])
 
     return for_period
 
@@ -316,6 +334,18 @@ def window_condition(column: exp.Column, period: Period, *, is_date: bool, text_
     return exp.and_(*parts)
 
 
+def text_window(period: Period) -> tuple[dt.datetime, dt.datetime, bool]:
+    """The edges a whole-day text window is drawn from, and whether its end day is included.
+
+    >>> text_window(Period(Edge(dt.datetime(2024, 1, 1, tzinfo=UTC), True), Edge(dt.datetime(2024, 1, 2, tzinfo=UTC), False)))[1:]
+    (datetime.datetime(2024, 1, 3, 0, 0, tzinfo=datetime.timezone.utc), True)
+    """
+    start, end, inclusive = period.start.value, period.end.value, period.end.inclusive
+    if start.tzinfo is not None:
+        start, end, inclusive = start - dt.timedelta(days=1), end + dt.timedelta(days=1), True
+    return start, end, inclusive
+
+
 def fragment_sql(
     table: exp.Table,
     columns: list[exp.Expression],
@@ -335,6 +365,26 @@ def fragment_sql(
     >>> fragment_sql(exp.table_("trades", db="public"), [exp.column("price", quoted=True)], [exp.condition("price > 1")], "mysql")
     'SELECT `price` FROM public.trades WHERE price > 1'
     """
+    select = fragment_select(table, columns, conditions, group_by=group_by, order_by=order_by, limit=limit)
+    return write_fragment(select, dialect, utc_session=utc_session)
+
+
+def fragment_select(
+    table: exp.Table,
+    columns: Sequence[exp.Expression],
+    conditions: Sequence[exp.Expression],
+    *,
+    group_by: Sequence[exp.Expression] = (),
+    order_by: Sequence[exp.Ordered] = (),
+    limit: int | None = None,
+) -> exp.Select:
+    """The tree of ``SELECT columns FROM table WHERE conditions [GROUP BY ...] [ORDER BY ... LIMIT n]``.
+
+    The columns are copied; the conditions are taken as they are (the caller's own copies).
+
+    >>> fragment_select(exp.table_("t"), [exp.column("a")], [exp.condition("a > 1"), exp.condition("a < 3 OR a = 9")]).sql()
+    'SELECT a FROM t WHERE a > 1 AND (a < 3 OR a = 9)'
+    """
     select = exp.select(*columns).from_(table)
     if conditions:  # the conditions are the caller's own copies: no need to copy them again
         select = select.where(exp.and_(*conditions, copy=False), copy=False)
@@ -344,10 +394,37 @@ def fragment_sql(
         select = select.order_by(*order_by, copy=False)
     if limit is not None:
         select = select.limit(limit, copy=False)
+    return select
+
+
+def write_fragment(select: exp.Expression, dialect: str, *, utc_session: bool = False) -> str:
+    """The text of a fragment's tree in ``dialect`` (a MySQL tree is changed in place by :func:`mysql_time_casts`).
+
+    >>> write_fragment(exp.select("at").from_("t").where("at < CAST('2024-01-01 10:00:00+01:00' AS TIMESTAMPTZ)"), "mysql")
+    "SET STATEMENT time_zone = '+00:00' FOR SELECT at FROM t WHERE at < CAST('2024-01-01 09:00:00' AS DATETIME(6))"
+    """
+    text, instants = write_tree(select, dialect)
+    return (UTC_SESSION if dialect == "mysql" and (utc_session or instants) else "") + text
+
+
+def write_tree(tree: exp.Expression, dialect: str) -> tuple[str, bool]:
+    """``tree`` written in ``dialect``, and whether a MySQL source must read it in a UTC session (see :func:`mysql_time_casts`).
+
+    A MySQL tree is changed in place (a cast at its root is written as it would be inside a statement).
+
+    >>> write_tree(exp.condition("ts = CAST('2024-01-01 10:00:00' AS TIMESTAMP)"), "mysql")
+    ("ts = CAST('2024-01-01 10:00:00' AS DATETIME(6))", False)
+    >>> write_tree(exp.cast(exp.Literal.string("2024-01-01 10:00:00+01:00"), "TIMESTAMPTZ"), "mysql")
+    ("CAST('2024-01-01 09:00:00' AS DATETIME(6))", True)
+    """
     if dialect != "mysql":
-        return select.sql(dialect=dialect, copy=False)
-    instants = mysql_time_casts(select)
-    return (UTC_SESSION if utc_session or instants else "") + select.sql(dialect=dialect, copy=False)
+        return tree.sql(dialect=dialect, copy=False), False
+    if isinstance(tree, exp.Cast) and tree.parent is None:  # a root cannot be replaced: hold it
+        holder = exp.Paren(this=tree)
+        instants = mysql_time_casts(holder)
+        return holder.this.sql(dialect=dialect, copy=False), instants
+    instants = mysql_time_casts(tree)
+    return tree.sql(dialect=dialect, copy=False), instants
 
 
 def mysql_time_casts(statement: exp.Expression) -> bool:

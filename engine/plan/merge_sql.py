@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.schema import Schema
 
 from piot.errors import NotSupportedError
 from piot.merge.dialect import PolarsSQL
 from piot.merge.join_keys import align_equality_types
 from piot.merge.semantics import postgres_semantics
+from piot.plan.tables import mapping_schema
 
 if TYPE_CHECKING:
     from piot.plan.state import PlanningState
@@ -34,14 +36,16 @@ MERGE_DIALECT = PolarsSQL
 
 def write_merge_sql(state: PlanningState) -> PlanningState:
     """Rule: write the merge SQL of the tree."""
-    merge_sql = merge_query(state.query, state.schema, state.statement.dialect, state.options.timezone)
+    dialect = state.statement.dialect
+    merge_sql = merge_query(state.query, mapping_schema(state.schema, dialect), dialect, state.options.timezone)
     return replace(state, merge_sql=merge_sql)
 
 
-def merge_query(query: exp.Query, schema: dict[str, dict[str, str]], dialect: str, timezone: str = "UTC") -> str:
+def merge_query(query: exp.Query, schema: dict[str, dict[str, str]] | Schema, dialect: str, timezone: str = "UTC") -> str:
     """The merge SQL of a qualified ``query`` over tables of ``schema`` (``query`` is not changed)."""
     try:
         typed = annotate_types(query.copy(), schema=schema, dialect=dialect)
-        return postgres_semantics(align_equality_types(typed), dialect, timezone).sql(dialect=MERGE_DIALECT)
+        # the typed tree is this function's own copy: written without another one
+        return postgres_semantics(align_equality_types(typed), dialect, timezone).sql(dialect=MERGE_DIALECT, copy=False)
     except SqlglotError as e:
         raise NotSupportedError(f"cannot write this query for the merge: {e}") from e

@@ -78,7 +78,13 @@ class Period:
 
 
 def _show(value: datetime) -> str:
-    return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) else value.isoformat(" ")
+    """A naive midnight as its date, anything else (an instant included) in full.
+
+    >>> _show(datetime(2024, 1, 1)), _show(datetime(2024, 1, 1, 0, 0, 0, 1)), _show(datetime(2024, 1, 1, tzinfo=UTC))
+    ('2024-01-01', '2024-01-01 00:00:00.000001', '2024-01-01 00:00:00+00:00')
+    """
+    midnight = value.tzinfo is None and not (value.hour or value.minute or value.second or value.microsecond)
+    return value.date().isoformat() if midnight else value.isoformat(" ")
 
 
 def next_boundary(value: datetime, unit: Unit, zone: tzinfo = UTC, every: int = 1) -> datetime | None:

@@ -79,6 +79,7 @@ def on_a_copy(rewrite: Callable[[exp.Expression], exp.Expression]) -> Rule:
 
     rule.__name__ = rule.__qualname__ = rewrite.__name__
     rule.__doc__ = rewrite.__doc__
+    rule.rewrite = rewrite  # type: ignore[attr-defined]  # run_rules chains consecutive rewrites on one copy
     return rule
 
 
@@ -106,8 +107,21 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def run_rules(state: PlanningState, rules: Sequence[Rule] = RULES) -> PlanningState:
-    """The state after every rule of ``rules`` ran, in order."""
+def run_rules(state: PlanningState, rules: Sequence[Rule] = RULES, *, private: bool = False) -> PlanningState:
+    """The state after every rule of ``rules`` ran, in order.
+
+    Consecutive :func:`on_a_copy` rules rewrite one copy of the tree between them: the states
+    in between are never seen outside this loop, so only the tree handed in (and any tree a
+    state the caller can see holds) must stay as it was. A copy of a TPC-H query's tree costs
+    about as much as the rewrite itself. ``private``: no one but this loop will look at the tree of
+    ``state`` (a state just started from its statement), so a first rewrite may change it in place.
+    """
     for rule in rules:
-        state = rule(state)
+        rewrite = getattr(rule, "rewrite", None)
+        if rewrite is not None:
+            state = state.with_query(rewrite(state.query if private else state.query.copy()))
+            private = True  # the state's tree is a copy made here, held by no state the caller sees
+        else:
+            state = rule(state)
+            private = False
     return state

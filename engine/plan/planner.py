@@ -46,4 +46,5 @@ def plan_statement(
     Without it a one-sided bound is not split, ``auto`` goes by the length of the range, and a far
     range is cut coarser.
     """
-    return run_rules(PlanningState.start(statement, lookup, options, statistics)).plan
+    # the started state's tree is a copy of the statement's that only the rules see
+    return run_rules(PlanningState.start(statement, lookup, options, statistics), private=True).plan

@@ -114,7 +114,7 @@ def decide(conjunct: exp.Expression, types: dict[str, ColumnType], semantics: Ki
         judge.weaken(Exactness.WIDENED, "dates are compared as text, by whole days")
         return Pushdown(widened.sql(dialect="postgres"), judge.exactness, judge.reason)
     pushed = _collated(_typed_literals(conjunct.copy(), types), types, semantics)
-    return Pushdown(pushed.sql(dialect="postgres"), judge.exactness, judge.reason)
+    return Pushdown(pushed.sql(dialect="postgres", copy=False), judge.exactness, judge.reason)  # pushed is a copy of its own
 
 
 _VALUE_NODES = (exp.Column, exp.Identifier, exp.Literal, exp.Paren, exp.Cast, exp.DataType, exp.DataTypeParam, exp.Add, exp.Sub, exp.Mul, exp.Neg)
@@ -411,14 +411,19 @@ def day_bound(column: exp.Column, value: dt.datetime, *, lower: bool, inclusive:
     >>> day_bound(exp.column("d"), dt.datetime(2024, 2, 1), lower=False, inclusive=True).sql()
     "d < '2024-02-02'"
     """
+    text = exp.Literal.string(day_text(value, lower=lower, inclusive=inclusive))
+    return exp.GTE(this=column.copy(), expression=text) if lower else exp.LT(this=column.copy(), expression=text)
+
+
+def day_text(value: dt.datetime, *, lower: bool, inclusive: bool = False) -> str:
+    """The ISO day :func:`day_bound` compares with: ``column >= day_text`` for a lower bound, ``column < day_text`` for an upper one.
+
+    >>> day_text(dt.datetime(2024, 2, 1, 9), lower=True), day_text(dt.datetime(2024, 2, 1, 9), lower=False)
+    ('2024-02-01', '2024-02-02')
+    """
     day = value.date()
-    if lower:
-        return exp.GTE(this=column.copy(), expression=exp.Literal.string(day.isoformat()))
-    exact_midnight = value.time() == dt.time() and not inclusive
-    if exact_midnight:
-        end = day.isoformat()
-    elif day == dt.date.max:
-        end = "9999-12-32"  # after every text of that day, where there is no next day to name
-    else:
-        end = (day + dt.timedelta(days=1)).isoformat()
-    return exp.LT(this=column.copy(), expression=exp.Literal.string(end))
+    if lower or (value.time() == dt.time() and not inclusive):  # an exclusive midnight is compared exactly
+        return day.isoformat()
+    if day == dt.date.max:
+        return "9999-12-32"  # after every text of that day, where there is no next day to name
+    return (day + dt.timedelta(days=1)).isoformat()

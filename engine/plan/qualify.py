@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import Schema
 
 from piot.errors import NotSupportedError, ProgrammingError
-from piot.plan.tables import TableReference
+from piot.plan.tables import TableReference, mapping_schema
 
 if TYPE_CHECKING:
     from piot.plan.state import PlanningState
 
 
-def qualified(query: exp.Query, schema: dict[str, dict[str, str]], dialect: str) -> exp.Query:
+def qualified(query: exp.Query, schema: dict[str, dict[str, str]] | Schema, dialect: str) -> exp.Query:
     """A copy of ``query`` qualified and quoted; OptimizeError for a name it cannot resolve."""
     try:
         return qualify(query.copy(), schema=schema, dialect=dialect, validate_qualify_columns=True, quote_identifiers=True)
@@ -38,7 +39,8 @@ def qualified(query: exp.Query, schema: dict[str, dict[str, str]], dialect: str)
 def qualify_columns(state: PlanningState) -> PlanningState:
     """Rule: qualify the tree's columns over the schema of its table references."""
     try:
-        return state.with_query(qualified(state.query, state.schema, state.statement.dialect))
+        dialect = state.statement.dialect
+        return state.with_query(qualified(state.query, mapping_schema(state.schema, dialect), dialect))
     except OptimizeError as e:
         raise qualify_error(str(e), state.statement.query, state.references) from e
 

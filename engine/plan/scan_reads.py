@@ -67,7 +67,7 @@ class ScanRead:
     @property
     def rows_key(self) -> tuple[object, ...]:
         """Equal for references that read the same rows (same table, filters and periods)."""
-        filters = tuple((d.condition, d.exactness, for_frame(c).sql()) for c, d in self.decisions if d.condition is not None)
+        filters = tuple((d.condition, d.exactness, for_frame(c).sql(copy=False)) for c, d in self.decisions if d.condition is not None)
         return (self.ref.table.qualified_name, filters, self.split.column, self.periods)
 
 

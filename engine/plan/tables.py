@@ -8,10 +8,13 @@ by case (PostgreSQL), and are lower case elsewhere (see :func:`frame_column_name
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sqlglot import exp
+from sqlglot.schema import MappingSchema
 
 from piot.connectors.introspect import Column, TableInfo
 from piot.errors import DatabaseError, NotSupportedError, ProgrammingError
@@ -143,6 +146,7 @@ def find_frame_column(table: TableInfo, name: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+@lru_cache(maxsize=8192)
 def schema_key(frame_name: str, dialect: str = "postgres") -> str:
     """A frame column name as a key of sqlglot's schema mapping: quoted, so that its case is kept
     and no character of it is taken for SQL.
@@ -151,3 +155,21 @@ def schema_key(frame_name: str, dialect: str = "postgres") -> str:
     ('"A"', '"x""y"', '"da--sh"')
     """
     return exp.to_identifier(frame_name, quoted=True).sql(dialect=dialect)
+
+
+def mapping_schema(schema: Mapping[str, Mapping[str, str]], dialect: str) -> MappingSchema:
+    """sqlglot's schema over ``table -> column -> type``, built once for each distinct mapping and dialect.
+
+    Building one normalises every name (parsing each); ``qualify`` and ``annotate_types`` take
+    it as it is and only read it, so plans over the same tables share it.
+
+    >>> a = mapping_schema({"t": {'"x"': "INT"}}, "postgres")
+    >>> a is mapping_schema({"t": {'"x"': "INT"}}, "postgres"), a.column_names("t")
+    (True, ['x'])
+    """
+    return _mapping_schema(tuple((table, tuple(columns.items())) for table, columns in schema.items()), dialect)
+
+
+@lru_cache(maxsize=256)
+def _mapping_schema(key: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], dialect: str) -> MappingSchema:
+    return MappingSchema({table: dict(columns) for table, columns in key}, dialect=dialect)

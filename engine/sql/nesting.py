@@ -50,6 +50,15 @@ def check_nesting(sql: str, dialect: str, limit: int = MAX_NESTING) -> None:
                 )
         elif token.token_type == TokenType.R_PAREN:
             depth = max(0, depth - 1)
+    make_room(limit)
+
+
+def make_room(limit: int = MAX_NESTING) -> None:
+    """Raise the interpreter's recursion limit to what ``limit`` levels of nesting need (never lower it).
+
+    >>> make_room(); sys.getrecursionlimit() >= 1000 + _FRAMES_PER_LEVEL * MAX_NESTING
+    True
+    """
     needed = 1000 + _FRAMES_PER_LEVEL * limit
     if sys.getrecursionlimit() < needed:
         sys.setrecursionlimit(needed)  # raised once, never lowered: other threads may be deep in a query too

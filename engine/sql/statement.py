@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlglot
@@ -32,7 +33,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from piot.errors import InterfaceError, NotSupportedError, ProgrammingError
-from piot.sql.nesting import check_nesting, flatten_parentheses
+from piot.sql.nesting import check_nesting, flatten_parentheses, make_room
 from piot.sql.policy import check_query
 from piot.sql.timefold import fold_time
 from piot.sql.zones import zone_for
@@ -69,13 +70,11 @@ def parse_statement(
     match = _EXPLAIN.match(sql)
     # blank the EXPLAIN [ANALYZE] words out rather than cutting them off, so error positions stay those of the user's text
     body = sql[: match.start("word")] + _blanked(match.group("word")) + sql[match.end("word") :] if match else sql
-    check_nesting(body, dialect)
-    query = parse_read_only(body, dialect)
-    named, count = _name_placeholders(body, dialect)
-    if count:
-        query = parse_read_only(named, dialect)
-    query = flatten_parentheses(bind_parameters(query, parameters or (), expected=count))
-    query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone))
+    parsed, count = _checked_query(body, dialect)
+    make_room()  # the nesting was checked when the text was first parsed; the room it needs is made every time
+    query = flatten_parentheses(bind_parameters(parsed.copy(), parameters or (), expected=count, copy=False))
+    # the tree is this call's own copy: folded in place
+    query = fold_time(query, now or dt.datetime.now(dt.timezone.utc), dialect=dialect, zone=zone_for(timezone), copy=False)
     analyze = match is not None and match.group("analyze") is not None
     return Statement(query=query, explain=bool(match), dialect=dialect, analyze=analyze)
 
@@ -87,6 +86,25 @@ def _blanked(text: str) -> str:
     '       \\n         '
     """
     return "".join(c if c == "\n" else " " for c in text)
+
+
+@lru_cache(maxsize=256)
+def _checked_query(body: str, dialect: str) -> tuple[exp.Query, int]:
+    """``body`` checked and parsed (``?`` placeholders named in text order), and how many placeholders it has.
+
+    Parsing is a pure function of the text, so a text planned again (a dashboard's query, a
+    prepared statement run with new parameters) is parsed once: callers bind and fold a copy of
+    the tree, never the cached one. A text that fails is not cached; it fails again the same way.
+
+    >>> _checked_query("select ? from t", "postgres")[0].sql(), _checked_query("select ? from t", "postgres")[1]
+    ('SELECT :__piot_p0 FROM t', 1)
+    """
+    check_nesting(body, dialect)
+    query = parse_read_only(body, dialect)
+    named, count = _name_placeholders(body, dialect)
+    if count:
+        query = parse_read_only(named, dialect)
+    return query, count
 
 
 def _name_placeholders(sql: str, dialect: str) -> tuple[str, int]:
@@ -173,8 +191,10 @@ def _unterminated_quote(sql: str) -> tuple[int | None, int | None]:
     return line, opened - (sql.rfind("\n", 0, opened) + 1) + 1
 
 
-def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: int | None = None) -> exp.Query:
+def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: int | None = None, copy: bool = True) -> exp.Query:
     """Replace the placeholders ``:__piot_p0``, ``:__piot_p1``... (or bare ``?``, in tree order) by literals.
+
+    The placeholders are replaced in a copy, unless ``copy`` is False (then in ``query`` itself).
 
     >>> bind_parameters(sqlglot.parse_one("select :__piot_p0 + 1, :__piot_p1"), [41, "it's"]).sql()
     "SELECT 41 + 1, 'it''s'"
@@ -186,7 +206,7 @@ def bind_parameters(query: exp.Query, parameters: Sequence[Any], *, expected: in
         raise InterfaceError(f"the query has {count} ? placeholder(s) but {len(parameters)} parameter(s) were given")
     if not parameters:
         return query
-    query = query.copy()
+    query = query.copy() if copy else query
     targets = {p.name: p for p in query.find_all(exp.Placeholder) if p.name.startswith(_PARAMETER_PREFIX)}
     ordered = [targets[f"{_PARAMETER_PREFIX}{i}"] for i in range(len(targets))] if targets else [
         p for p in query.find_all(exp.Placeholder, bfs=False) if p.this is None

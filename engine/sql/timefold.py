@@ -153,11 +153,23 @@ def time_literal(value: TimeValue) -> exp.Expression:
     >>> time_literal(TimeValue(dt.datetime(2024, 3, 31, 1, tzinfo=UTC), is_date=False)).sql("postgres")
     "CAST('2024-03-31 01:00:00+00:00' AS TIMESTAMPTZ)"
     """
+    text = literal_text(value.value, is_date=value.is_date)
     if value.value.tzinfo is not None:
-        return exp.cast(exp.Literal.string(instant_text(value.value)), exp.DataType.Type.TIMESTAMPTZ)
-    if value.is_date:
-        return exp.cast(exp.Literal.string(value.value.date().isoformat()), exp.DataType.Type.DATE)
-    return exp.cast(exp.Literal.string(value.value.isoformat(" ")), exp.DataType.Type.TIMESTAMP)
+        return exp.cast(exp.Literal.string(text), exp.DataType.Type.TIMESTAMPTZ)
+    return exp.cast(exp.Literal.string(text), exp.DataType.Type.DATE if value.is_date else exp.DataType.Type.TIMESTAMP)
+
+
+def literal_text(value: dt.datetime, *, is_date: bool) -> str:
+    """The text inside the literal :func:`time_literal` writes for ``TimeValue(value, is_date)`` (fragment windows write it without a tree).
+
+    >>> literal_text(dt.datetime(2024, 3, 31, 1, 0, 0, 5), is_date=False), literal_text(dt.datetime(2024, 3, 31), is_date=True)
+    ('2024-03-31 01:00:00.000005', '2024-03-31')
+    """
+    if value.tzinfo is not None:
+        return instant_text(value)
+    if is_date:
+        return value.date().isoformat()
+    return value.isoformat(" ")
 
 
 def column_literal(operand: exp.Expression, kind: str, zone: dt.tzinfo = UTC) -> exp.Expression | None:
@@ -194,8 +206,12 @@ _DATE_ARITHMETIC_KEEPS_DATES = {"mysql", "doris", "starrocks", "singlestore"}
 _WALL_CLOCK_DIALECTS = _DATE_ARITHMETIC_KEEPS_DATES | {"sqlite", "tsql"}
 
 
-def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgres", zone: dt.tzinfo = UTC) -> exp.Expression:
+def fold_time(
+    query: exp.Expression, now: dt.datetime, *, dialect: str = "postgres", zone: dt.tzinfo = UTC, copy: bool = True
+) -> exp.Expression:
     """Replace relative time by literals of ``now`` and fold constant date arithmetic the way ``dialect`` types it.
+
+    The result is a new tree, unless ``copy`` is False: then ``query`` is rewritten in place.
 
     ``now`` is an instant (a naive ``now`` is wall time in ``zone``); dates and wall times
     are taken in ``zone``. TIMESTAMPTZ text without an offset is given the offset ``zone``
@@ -244,7 +260,7 @@ def fold_time(query: exp.Expression, now: dt.datetime, *, dialect: str = "postgr
                 return time_literal(folded)
         return node
 
-    return query.transform(replace_relative, copy=True).transform(fold_constant, copy=False)
+    return query.transform(replace_relative, copy=copy).transform(fold_constant, copy=False)
 
 
 def _fold_arithmetic(node: exp.Expression, *, keeps_dates: bool = False, zone: dt.tzinfo = UTC) -> TimeValue | None:
