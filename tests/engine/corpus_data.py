@@ -423,3 +423,19 @@ class CorpusSource:
         """The oracle's answer to the template."""
         names = dict(self.oracle_names, trades_ts=self.oracle_names["trades"])
         return self.oracle_run(inline_parameters(template.format(**names), parameters))
+
+
+def answer_of(connection: Any, sql: str) -> Answer:
+    """piot's answer to ``sql`` through a DB-API connection, ready to compare."""
+    cursor = connection.cursor()
+    cursor.execute(sql)
+    return answer_from_arrow(cursor.fetch_arrow())
+
+
+def split_modes(connect: Callable[..., Any], source: CorpusSource) -> list[tuple[str, Any]]:
+    """The three ways a corpus query is run and compared: split monthly, split daily, unsplit."""
+    return [
+        ("split monthly", connect(source)),
+        ("split daily", connect(source, time_unit="daily")),
+        ("unsplit", connect(source, split=False)),
+    ]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from corpus_data import KIND_PARAMS, CorpusSource, answer_from_arrow, assert_same
+from corpus_data import KIND_PARAMS, CorpusSource, answer_of, assert_same, split_modes
 
 import piot
 from piot.plan.partial_aggregates import PARTIAL_AGGREGATE, WHOLE_GROUPS
@@ -57,11 +57,6 @@ FOLDS = (
 )
 
 
-def _answer(connection: piot.Connection, sql: str):  # type: ignore[no-untyped-def]
-    cursor = connection.cursor()
-    cursor.execute(sql)
-    return answer_from_arrow(cursor.fetch_arrow())
-
 
 @pytest.mark.parametrize("kind", KIND_PARAMS)
 @pytest.mark.parametrize("case", FOLDS, ids=[c.name for c in FOLDS])
@@ -76,18 +71,14 @@ def test_folded_equals_oracle(
     oracle = request.getfixturevalue("corpus_postgres") if case.postgres_oracle and kind == "mysql" else corpus
     expected = oracle.oracle(case.sql)
     sql = corpus.sql(case.sql)
-    for label, connection in (
-        ("split monthly", corpus_connect(corpus)),
-        ("split daily", corpus_connect(corpus, time_unit="daily")),
-        ("unsplit", corpus_connect(corpus, split=False)),
-    ):
+    for label, connection in split_modes(corpus_connect, corpus):
         _, plan = connection.engine.plan(sql)
         kinds = {scan.output.kind for scan in plan.scans}
         expected_kind = PARTIAL_AGGREGATE if case.folds else WHOLE_GROUPS if case.unsplit_whole and label == "unsplit" else "rows"
         assert kinds == {expected_kind}, f"{label}: fragments ship {kinds}"
         in_source = {scan.output.in_source for scan in plan.scans}
         assert in_source == {case.in_source and kind == "postgres"}, f"{label}: computed in the source: {in_source}"
-        assert_same(_answer(connection, sql), expected, f"{label} on {kind}", ordered=case.ordered)
+        assert_same(answer_of(connection, sql), expected, f"{label} on {kind}", ordered=case.ordered)
 
 
 @pytest.mark.parametrize("kind", KIND_PARAMS)
@@ -149,14 +140,10 @@ def test_whole_groups_equal_oracle(
     oracle = request.getfixturevalue("corpus_postgres")
     expected = oracle.oracle(case.sql)
     sql = corpus.sql(case.sql)
-    for label, connection in (
-        ("split monthly", corpus_connect(corpus)),
-        ("split daily", corpus_connect(corpus, time_unit="daily")),
-        ("unsplit", corpus_connect(corpus, split=False)),
-    ):
+    for label, connection in split_modes(corpus_connect, corpus):
         _, plan = connection.engine.plan(sql)
         assert {scan.output.kind for scan in plan.scans} == {case.ships[label]}, label
-        assert_same(_answer(connection, sql), expected, f"{label} on {kind}", ordered="ORDER BY" in case.sql)
+        assert_same(answer_of(connection, sql), expected, f"{label} on {kind}", ordered="ORDER BY" in case.sql)
 
 
 @pytest.mark.parametrize("kind", KIND_PARAMS)
@@ -173,5 +160,5 @@ def test_the_driver_folds_partials_as_they_arrive(
     assert len(held) < FOLD_FRAMES  # never more frames than the fold threshold, whatever the fragments
     assert sum(frame.height for frame in held) < sum(1 for _ in scan.fragments)
     expected = corpus.oracle(template)
-    assert_same(_answer(connection, corpus.sql(template)), expected, f"daily on {kind}")
+    assert_same(answer_of(connection, corpus.sql(template)), expected, f"daily on {kind}")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from corpus_data import KIND_PARAMS, CorpusSource, answer_from_arrow, assert_same
+from corpus_data import KIND_PARAMS, CorpusSource, answer_of, assert_same
 
 import piot
 import piot.engine
@@ -26,11 +26,6 @@ class CountingSpill(Spill):
         super().__exit__(*exc)  # type: ignore[arg-type]
 
 
-def _answer(connection: piot.Connection, sql: str):  # type: ignore[no-untyped-def]
-    cursor = connection.cursor()
-    cursor.execute(sql)
-    return answer_from_arrow(cursor.fetch_arrow())
-
 
 @pytest.mark.parametrize("kind", KIND_PARAMS)
 def test_raw_rows_past_the_memory_budget_wait_on_disk(
@@ -46,9 +41,9 @@ def test_raw_rows_past_the_memory_budget_wait_on_disk(
     CountingSpill.written.clear()
     connection = corpus_connect(corpus, memory_budget=0)
     rows = f"SELECT symbol, side, trade_id, price FROM {{trades}} WHERE {RANGE} AND quantity > 10 ORDER BY trade_id"
-    assert_same(_answer(connection, corpus.sql(rows)), corpus.oracle(rows), f"spilled rows on {kind}", ordered=True)
+    assert_same(answer_of(connection, corpus.sql(rows)), corpus.oracle(rows), f"spilled rows on {kind}", ordered=True)
     joined = f"SELECT t.side, s.sector, COUNT(*) AS n FROM {{trades}} t JOIN {{symbols}} s ON s.symbol = t.symbol WHERE {RANGE} GROUP BY t.side, s.sector"
-    assert_same(_answer(connection, corpus.sql(joined)), corpus.oracle(joined), f"spilled join on {kind}")
+    assert_same(answer_of(connection, corpus.sql(joined)), corpus.oracle(joined), f"spilled join on {kind}")
     assert len(CountingSpill.written) == 2 and all(n >= 6 for n in CountingSpill.written), CountingSpill.written
     assert list(tmp_path.iterdir()) == []
 

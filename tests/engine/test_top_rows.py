@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from corpus_data import KIND_PARAMS, CorpusSource, answer_from_arrow, assert_same
+from corpus_data import KIND_PARAMS, CorpusSource, answer_of, assert_same, split_modes
 
 import piot
 from piot.plan.top_rows import TOP_ROWS
@@ -47,11 +47,6 @@ TOPS = (
 )
 
 
-def _answer(connection: piot.Connection, sql: str):  # type: ignore[no-untyped-def]
-    cursor = connection.cursor()
-    cursor.execute(sql)
-    return answer_from_arrow(cursor.fetch_arrow())
-
 
 @pytest.mark.parametrize("kind", KIND_PARAMS)
 @pytest.mark.parametrize("case", TOPS, ids=[c.name for c in TOPS])
@@ -66,11 +61,7 @@ def test_first_rows_equal_oracle(
     oracle = request.getfixturevalue("corpus_postgres") if case.postgres_oracle and kind == "mysql" else corpus
     expected = oracle.oracle(case.sql)
     sql = corpus.sql(case.sql)
-    for label, connection in (
-        ("split monthly", corpus_connect(corpus)),
-        ("split daily", corpus_connect(corpus, time_unit="daily")),
-        ("unsplit", corpus_connect(corpus, split=False)),
-    ):
+    for label, connection in split_modes(corpus_connect, corpus):
         _, plan = connection.engine.plan(sql)
         scan = plan.scans[0]
         if case.in_source is None:
@@ -80,4 +71,4 @@ def test_first_rows_equal_oracle(
             assert scan.output.in_source == (kind in case.in_source), f"{label}: ordered by the source: {scan.output.in_source}"
             if scan.output.in_source:
                 assert all("LIMIT" in f.sql for f in scan.fragments), label
-        assert_same(_answer(connection, sql), expected, f"{label} on {kind}", ordered=True)
+        assert_same(answer_of(connection, sql), expected, f"{label} on {kind}", ordered=True)
