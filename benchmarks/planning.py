@@ -30,12 +30,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -43,6 +41,7 @@ import piot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
 from corpus_data import run_cli
+from harness.scratch import scratch_databases
 from tpch_data import DATE_COLUMNS, PLACEMENT, SCHEMA, load_mysql, load_postgres, load_sqlite, placed, queries
 
 DATABASE = "piot_bench_planning"
@@ -75,24 +74,6 @@ class Timing:
 
 MAX_FRAGMENTS = 4000
 
-
-def with_database(url: str, database: str) -> str:
-    """``url`` naming ``database`` instead of its own."""
-    return urlsplit(url)._replace(path="/" + database).geturl()
-
-
-@contextmanager
-def bench_databases(pg_admin: str, mysql_admin: str) -> Iterator[tuple[str, str]]:
-    """A fresh ``piot_bench_planning`` on each server (URLs of both), dropped on the way out."""
-    drop_pg = f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE);"
-    drop_my = f"DROP DATABASE IF EXISTS {DATABASE};"
-    try:
-        run_cli("postgres", pg_admin, f"{drop_pg}\nCREATE DATABASE {DATABASE};")
-        run_cli("mysql", mysql_admin, f"{drop_my}\nCREATE DATABASE {DATABASE};")
-        yield with_database(pg_admin, DATABASE), with_database(mysql_admin, DATABASE)
-    finally:
-        run_cli("postgres", pg_admin, drop_pg)
-        run_cli("mysql", mysql_admin, drop_my)
 
 
 def create_tables(pg_url: str, mysql_url: str, sqlite_path: Path) -> dict[str, str]:
@@ -219,7 +200,7 @@ def main() -> None:
     args = parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="piot-planning-") as directory,
-        bench_databases(args.pg_url, args.mysql_url) as (pg_url, mysql_url),
+        scratch_databases(DATABASE, args.pg_url, args.mysql_url) as (pg_url, mysql_url),
     ):
         urls = create_tables(pg_url, mysql_url, Path(directory) / "bench.db")
         daily = piot.connect(catalog(urls), time_unit="daily", max_fragments=MAX_FRAGMENTS)

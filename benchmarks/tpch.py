@@ -35,12 +35,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import connectorx
 import polars as pl
@@ -53,7 +51,7 @@ import piot
 from piot.merge.dialect import PolarsSQL
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
-from corpus_data import run_cli  # noqa: E402
+from harness.scratch import scratch_databases  # noqa: E402
 from tpch_data import (  # noqa: E402
     DATE_COLUMNS,
     PLACEMENT,
@@ -93,24 +91,6 @@ class Outcome:
 
 # -- data --------------------------------------------------------------------------------
 
-
-def with_database(url: str, database: str) -> str:
-    """``url`` naming ``database`` instead of its own."""
-    return urlsplit(url)._replace(path="/" + database).geturl()
-
-
-@contextmanager
-def bench_databases(pg_admin: str, mysql_admin: str) -> Iterator[tuple[str, str]]:
-    """A fresh ``piot_bench_tpch`` on each server (URLs of both), dropped on the way out."""
-    drop_pg = f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE);"
-    drop_my = f"DROP DATABASE IF EXISTS {DATABASE};"
-    try:
-        run_cli("postgres", pg_admin, f"{drop_pg}\nCREATE DATABASE {DATABASE};")
-        run_cli("mysql", mysql_admin, f"{drop_my}\nCREATE DATABASE {DATABASE};")
-        yield with_database(pg_admin, DATABASE), with_database(mysql_admin, DATABASE)
-    finally:
-        run_cli("postgres", pg_admin, drop_pg)
-        run_cli("mysql", mysql_admin, drop_my)
 
 
 def load(tables: dict[str, pl.DataFrame], pg_url: str, mysql_url: str, sqlite_path: Path) -> dict[str, str]:
@@ -335,7 +315,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> None:
     """Generate, load, time every contender on every query, print the tables."""
     print(f"generating TPC-H at scale {args.scale:g} in {workdir}", file=sys.stderr)
     tables = generate(workdir, args.scale)
-    with bench_databases(args.pg_url, args.mysql_url) as (pg_url, mysql_url):
+    with scratch_databases(DATABASE, args.pg_url, args.mysql_url) as (pg_url, mysql_url):
         urls = load(tables, pg_url, mysql_url, workdir / "tpch.db")
         oracle = duckdb_oracle(tables)
         unsplit, split = piot.connect(catalog(urls), split=False), piot.connect(catalog(urls))
