@@ -2,7 +2,8 @@
 
 Every failure becomes a :class:`piot.OperationalError` that names the source and,
 when given, the fragment's period, with the source's secrets scrubbed from the driver's
-text. The error carries no chained exception and no frame that held the URL: connectorx
+text; a value that did not fit in what the source computed (an integer out of range, a
+division by zero) is a :class:`piot.DataError`, as the merge reports it. The error carries no chained exception and no frame that held the URL: connectorx
 is given the URL inside :func:`_connectorx_read`, whose frame (like connectorx's own, whose
 ``conn`` argument is the URL) belongs only to the driver's exception, of which only the
 scrubbed text is kept.
@@ -18,6 +19,7 @@ the server stops the work when the deadline passes.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +32,7 @@ from piot.connectors.catalog import Source
 from piot.connectors.driver import connectorx
 from piot.connectors.limits import ReadControl, current_control
 from piot.connectors.probe import diagnose
-from piot.errors import OperationalError
+from piot.errors import DataError, OperationalError
 
 #: how often a waiting read looks at its deadline and cancel check, in seconds.
 POLL_SECONDS = 0.05
@@ -84,6 +86,10 @@ class _ReadLimit:
         return f"query timeout of {self.timeout:g} s exceeded"
 
 
+#: a server's data exception (PostgreSQL's SQLSTATE class 22, MariaDB's out-of-range errors) in a read's error text
+_DATA_EXCEPTION = re.compile(r"(?i)\b(?:out of range|numeric field overflow|division by zero)\b")
+
+
 def _bounded_read(
     source: Source, sql: str, pre: list[str], limit: _ReadLimit, where: str, period: str | None
 ) -> Any:
@@ -119,6 +125,8 @@ def _bounded_read(
     read.error = None  # nothing of the driver's exception (its frames hold the URL) is kept
     if any(marker in detail for marker in _SERVER_TIMEOUT_MARKERS) and limit.deadline is not None:
         raise failure(limit.message())
+    if _DATA_EXCEPTION.search(detail):  # the source computed what it was sent and a value did not fit: as in the merge
+        raise DataError(f"{where}: {detail}", source=source.name, period=period)
     raise failure(detail)
 
 
